@@ -1,0 +1,46 @@
+package cmd
+
+import (
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aigw/aigw/pkg/app"
+)
+
+func newServeCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Start the gateway",
+		Long: "Start the gateway with the config given by --config (any file name), $AIGW_CONFIG,\n" +
+			"./custom-config.toml or ./config/custom-config.toml. SIGINT/SIGTERM shut it down gracefully.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			log := newLogger(cfg.Logging.Level)
+			slog.SetDefault(log)
+			return app.Serve(cmd.Context(), app.ServeOptions{Config: cfg, Logger: log})
+		},
+	}
+}
+
+// newLogger builds the server's own logger: text lines on stderr.
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,176 @@
+// Package app assembles a running aigw server: config, log store, provider
+// registry, gateway and HTTP server, and takes them down in order.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/pkg/gateway"
+	"github.com/aigw/aigw/pkg/provider"
+	"github.com/aigw/aigw/pkg/store"
+)
+
+// catalogPoll is how often a running server checks the database for models
+// added or removed by the CLI (SPEC 7: seen within 5 seconds).
+const catalogPoll = 2 * time.Second
+
+// ServeOptions configure Serve.
+type ServeOptions struct {
+	Config *config.Config
+	Logger *slog.Logger
+	// Listener, when set, is used instead of listening on server.listen
+	// (tests pass a 127.0.0.1:0 listener).
+	Listener net.Listener
+	// Ready, when set, receives the bound address once the server accepts.
+	Ready func(addr string)
+}
+
+// Serve runs the gateway until ctx is cancelled, then shuts down
+// gracefully: stop accepting, let requests and streams finish within
+// server.shutdown_grace, drain the log queue.
+func Serve(ctx context.Context, opts ServeOptions) error {
+	cfg, log := opts.Config, opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if len(cfg.Auth.Keys) == 0 {
+		log.Warn("no client keys in [auth] keys: serving without authentication, on loopback only", "listen", cfg.Server.Listen)
+	}
+
+	aliases, err := config.LoadAliases(cfg.RedirectPath())
+	if err != nil {
+		return err
+	}
+	reg := provider.NewRegistry(cfg, aliases)
+
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return fmt.Errorf("open the log database: %w", err)
+	}
+	defer db.Close()
+	writer := db.NewWriter(store.WriterOptions{Location: cfg.Location(), Logger: log})
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	if err := loadCatalog(bg, db, reg); err != nil {
+		log.Warn("could not load fetched models; serving static ones", "error", err)
+	}
+	go pollCatalog(bg, db, reg, log)
+	if p := cfg.RedirectPath(); p != "" {
+		err := config.WatchAliases(bg, p,
+			func(a config.Aliases) {
+				reg.SetAliases(a)
+				log.Info("aliases reloaded", "file", p, "count", len(a))
+			},
+			func(err error) { log.Error("redirect file not reloaded; previous aliases stay in force", "error", err) })
+		if err != nil {
+			log.Warn("alias hot reload is off", "error", err)
+		}
+	}
+	if cfg.Logging.RetentionDays > 0 {
+		go db.RunRetention(bg, cfg.Logging.RetentionDays, time.Hour)
+	}
+
+	gw := gateway.New(gateway.Options{
+		Config:   cfg,
+		Registry: reg,
+		Logs:     writer,
+		Logger:   log,
+		Ready: func() error {
+			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			return db.Ping(pctx)
+		},
+	})
+	srv := &http.Server{
+		Handler:           gw.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		// No ReadTimeout/WriteTimeout: they would cut long streams. Slow
+		// request bodies are bounded by max_body_mb and the header timeout.
+	}
+	ln := opts.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Server.Listen); err != nil {
+			return fmt.Errorf("listen on %s (server.listen): %w", cfg.Server.Listen, err)
+		}
+	}
+	log.Info("aigw listening", "addr", "http://"+ln.Addr().String(), "providers", len(cfg.Providers), "config", cfg.Path)
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr().String())
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		_ = writer.Close(context.Background())
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down: waiting for requests in flight", "grace", cfg.Server.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownGrace)
+	defer cancel()
+	shutdownErr := srv.Shutdown(sctx)
+	if errors.Is(shutdownErr, context.DeadlineExceeded) {
+		log.Warn("grace period over: closing remaining connections")
+		_ = srv.Close()
+	}
+	stopBG()
+	dctx, dcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer dcancel()
+	if err := writer.Close(dctx); err != nil {
+		return fmt.Errorf("drain the log queue: %w", err)
+	}
+	log.Info("aigw stopped")
+	return nil
+}
+
+// loadCatalog reads fetched models from the database into the registry.
+func loadCatalog(ctx context.Context, db *store.DB, reg *provider.Registry) error {
+	rows, err := db.ListCachedModels(ctx, "")
+	if err != nil {
+		return err
+	}
+	by := map[string][]provider.FetchedModel{}
+	for _, m := range rows {
+		by[m.Provider] = append(by[m.Provider], provider.FetchedModel{ID: m.ModelID, OwnedBy: m.OwnedBy, Created: m.Created})
+	}
+	reg.SetFetched(by)
+	return nil
+}
+
+// pollCatalog reloads the catalog when the database says it changed. A
+// poll (not a notification) works the same on SQLite and PostgreSQL and
+// across several gateway instances.
+func pollCatalog(ctx context.Context, db *store.DB, reg *provider.Registry, log *slog.Logger) {
+	last, _ := db.CatalogVersion(ctx)
+	t := time.NewTicker(catalogPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := db.CatalogVersion(ctx)
+		if err != nil || v == last {
+			continue
+		}
+		if err := loadCatalog(ctx, db, reg); err != nil {
+			log.Warn("reload fetched models", "error", err)
+			continue
+		}
+		last = v
+		log.Info("fetched models reloaded")
+	}
+}

@@ -1,0 +1,88 @@
+package config
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAliasesKeepCaseAndDots(t *testing.T) {
+	a, err := ParseAliases("r.toml", []byte(`
+[aliases]
+"GPT-4.1-Fast" = "openai/gpt-4.1-mini"
+"gpt-4.1-fast" = "other"
+"claude" = "anthropic/claude-sonnet-4-5"
+"c" = "claude"
+`))
+	require.NoError(t, err)
+	assert.Equal(t, "openai/gpt-4.1-mini", a["GPT-4.1-Fast"])
+	assert.Equal(t, "other", a["gpt-4.1-fast"])
+	got, err := a.Resolve("c")
+	require.NoError(t, err)
+	assert.Equal(t, "anthropic/claude-sonnet-4-5", got)
+	got, _ = a.Resolve("not-an-alias")
+	assert.Equal(t, "not-an-alias", got)
+}
+
+func TestAliasErrors(t *testing.T) {
+	_, err := ParseAliases("r.toml", []byte("[aliases]\n\"a\" = \"b\"\n\"b\" = \"a\"\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cycle")
+	assert.Contains(t, err.Error(), "r.toml")
+
+	_, err = ParseAliases("r.toml", []byte("[alias]\n\"a\" = \"b\"\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "unknown key")
+
+	long := Aliases{}
+	names := []string{"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"}
+	for i := 0; i < len(names)-1; i++ {
+		long[names[i]] = names[i+1]
+	}
+	_, err = long.Resolve("a0")
+	assert.Error(t, err, "chains longer than 8 steps are refused")
+}
+
+func TestWriteAliasesRoundTrip(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "redirect.toml")
+	in := Aliases{"GPT-4.1-Fast": "openai/gpt-4.1", `we"ird\name`: "x"}
+	require.NoError(t, WriteAliases(p, in))
+	out, err := LoadAliases(p)
+	require.NoError(t, err)
+	assert.Equal(t, in, out)
+	require.Error(t, WriteAliases(p, Aliases{"a": "b", "b": "a"}), "a cycle is never written")
+	out, _ = LoadAliases(p)
+	assert.Equal(t, in, out, "the file is unchanged after a refused write")
+	entries, _ := os.ReadDir(filepath.Dir(p))
+	assert.Len(t, entries, 1, "no temp files left behind")
+}
+
+func TestWatchAliases(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "redirect.toml")
+	require.NoError(t, WriteAliases(p, Aliases{"a": "x/1"}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	changes := make(chan Aliases, 4)
+	errs := make(chan error, 4)
+	require.NoError(t, WatchAliases(ctx, p, func(a Aliases) { changes <- a }, func(err error) { errs <- err }))
+
+	require.NoError(t, WriteAliases(p, Aliases{"a": "x/2"}))
+	select {
+	case a := <-changes:
+		assert.Equal(t, "x/2", a["a"])
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reload after the file changed")
+	}
+	require.NoError(t, os.WriteFile(p, []byte("[aliases\nbroken"), 0o600))
+	select {
+	case err := <-errs:
+		assert.Contains(t, err.Error(), "not valid TOML")
+	case <-time.After(5 * time.Second):
+		t.Fatal("a broken file was not reported")
+	}
+}

@@ -1,0 +1,157 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/pkg/provider"
+)
+
+// handleChatCompletions serves POST /v1/chat/completions.
+func (s *Server) handleChatCompletions(c *gin.Context) {
+	in, ok := s.readBody(c)
+	if !ok {
+		return
+	}
+	route, ok := s.resolve(c, in.model)
+	if !ok {
+		return
+	}
+	if route.Provider.Type == config.TypeAnthropic {
+		s.chatViaAnthropic(c, route, in)
+		return
+	}
+	s.proxyOpenAI(c, route, in, "/chat/completions")
+}
+
+// handleMessages serves POST /v1/messages (Anthropic in).
+func (s *Server) handleMessages(c *gin.Context) {
+	in, ok := s.readBody(c)
+	if !ok {
+		return
+	}
+	route, ok := s.resolve(c, in.model)
+	if !ok {
+		return
+	}
+	if route.Provider.Type == config.TypeAnthropic {
+		s.proxyAnthropic(c, route, in, "/v1/messages")
+		return
+	}
+	s.messagesViaOpenAI(c, route, in)
+}
+
+// handlePassthrough serves the other POST /v1/* endpoints that carry a
+// model (embeddings, completions, responses, ...) for openai providers.
+func (s *Server) handlePassthrough(c *gin.Context) {
+	in, ok := s.readBody(c)
+	if !ok {
+		return
+	}
+	route, ok := s.resolve(c, in.model)
+	if !ok {
+		return
+	}
+	path := c.Param("path")
+	if route.Provider.Type != config.TypeOpenAI {
+		abortWithError(c, newAPIError(http.StatusBadRequest, codeUnsupported,
+			"POST /v1"+path+" is only served by openai-type providers; "+route.Provider.Name+" is "+route.Provider.Type+
+				" (use /v1/chat/completions or /v1/messages for it)"))
+		return
+	}
+	s.proxyOpenAI(c, route, in, path)
+}
+
+// rewriteModel sets the upstream model name with a byte-level edit: the
+// body is never decoded whole on the passthrough path.
+func rewriteModel(body []byte, route provider.Route) ([]byte, error) {
+	if route.UpstreamModel == route.Requested {
+		return body, nil
+	}
+	return sjson.SetBytes(body, "model", route.UpstreamModel)
+}
+
+// usageInjectable lists the OpenAI endpoints whose streams report usage
+// only when stream_options.include_usage is set.
+func usageInjectable(path string) bool {
+	return path == "/chat/completions" || path == "/completions"
+}
+
+// proxyOpenAI forwards an OpenAI-protocol request to an openai provider.
+func (s *Server) proxyOpenAI(c *gin.Context, route provider.Route, in *inbound, path string) {
+	rs := state(c)
+	body, err := rewriteModel(in.body, route)
+	if err != nil {
+		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "cannot set model in the request body: "+err.Error()))
+		return
+	}
+	clientWantsUsage := true
+	if in.stream && usageInjectable(path) && !gjson.GetBytes(body, "stream_options.include_usage").Bool() {
+		// Ask for usage so the log row has token counts; the extra chunk is
+		// removed from what this client sees.
+		clientWantsUsage = false
+		if body, err = sjson.SetBytes(body, "stream_options.include_usage", true); err != nil {
+			abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "cannot set stream_options: "+err.Error()))
+			return
+		}
+	}
+	resp, aerr := s.send(c.Request.Context(), rs, &upstreamCall{
+		route: route, path: path, query: c.Request.URL.RawQuery, body: body, header: c.Request.Header,
+	})
+	if aerr != nil {
+		s.fail(c, aerr)
+		return
+	}
+	defer resp.done()
+	switch {
+	case resp.StatusCode >= 400:
+		s.relayError(c, resp)
+	case isEventStream(resp.Header):
+		s.relayOpenAIStream(c, resp, route.Provider, clientWantsUsage)
+	default:
+		s.relayBody(c, resp, usageOpenAI)
+	}
+}
+
+// proxyAnthropic forwards an Anthropic-protocol request to an anthropic
+// provider, model rewritten, stream relayed as is.
+func (s *Server) proxyAnthropic(c *gin.Context, route provider.Route, in *inbound, path string) {
+	rs := state(c)
+	body, err := rewriteModel(in.body, route)
+	if err != nil {
+		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "cannot set model in the request body: "+err.Error()))
+		return
+	}
+	resp, aerr := s.send(c.Request.Context(), rs, &upstreamCall{
+		route: route, path: path, query: c.Request.URL.RawQuery, body: body, header: c.Request.Header,
+	})
+	if aerr != nil {
+		s.fail(c, aerr)
+		return
+	}
+	defer resp.done()
+	switch {
+	case resp.StatusCode >= 400:
+		s.relayError(c, resp)
+	case isEventStream(resp.Header):
+		s.relayAnthropicStream(c, resp, route.Provider)
+	default:
+		s.relayBody(c, resp, usageAnthropic)
+	}
+}
+
+// fail answers a request that got no usable upstream response.
+func (s *Server) fail(c *gin.Context, aerr *apiError) {
+	if aerr.status == statusClientClosed {
+		rs := state(c)
+		rs.row.StatusCode = statusClientClosed
+		rs.row.Error = aerr.message
+		c.Abort()
+		return
+	}
+	abortWithError(c, aerr)
+}

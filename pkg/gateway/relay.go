@@ -1,0 +1,297 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/tidwall/gjson"
+
+	"github.com/aigw/aigw/pkg/adapter"
+	"github.com/aigw/aigw/pkg/provider"
+	"github.com/aigw/aigw/pkg/sse"
+	"github.com/aigw/aigw/pkg/store"
+)
+
+// maxErrorBody bounds how much of an upstream error body is read.
+const maxErrorBody = 1 << 20
+
+func isEventStream(h http.Header) bool {
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	return mt == "text/event-stream"
+}
+
+// usageFunc fills the row's token counts from a whole response body.
+type usageFunc func(row *store.RequestLog, body []byte)
+
+func usageOpenAI(row *store.RequestLog, body []byte) {
+	if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+		setUsage(row, adapter.OpenAIUsage([]byte(u.Raw)))
+	} else if u := gjson.GetBytes(body, "response.usage"); u.IsObject() {
+		setUsage(row, adapter.OpenAIUsage([]byte(u.Raw)))
+	}
+}
+
+func usageAnthropic(row *store.RequestLog, body []byte) {
+	if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+		setUsage(row, adapter.AnthropicUsage([]byte(u.Raw)))
+	}
+}
+
+func setUsage(row *store.RequestLog, u adapter.Usage) {
+	row.PromptTokens = u.PromptTokens
+	row.CompletionTokens = u.CompletionTokens
+	row.TotalTokens = u.TotalTokens
+	if row.TotalTokens == 0 {
+		row.TotalTokens = u.PromptTokens + u.CompletionTokens
+	}
+}
+
+// relayBody copies a whole (non-stream) upstream answer to the client.
+func (s *Server) relayBody(c *gin.Context, resp *upstreamResponse, usage usageFunc) {
+	rs := state(c)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		if c.Request.Context().Err() != nil {
+			s.fail(c, clientGone())
+			return
+		}
+		abortWithError(c, newAPIError(http.StatusBadGateway, codeUpstreamError,
+			fmt.Sprintf("provider %s broke off its answer: %v", resp.key.Hint, err)))
+		return
+	}
+	usage(&rs.row, body)
+	if s.cfg.Logging.StoreBodies {
+		rs.row.ResponseBody = string(body)
+	}
+	copyResponseHeaders(c.Writer.Header(), resp.Header)
+	c.Status(resp.StatusCode)
+	_, _ = c.Writer.Write(body)
+}
+
+// relayError passes an upstream error status on, with the body in the
+// inbound protocol's shape.
+func (s *Server) relayError(c *gin.Context, resp *upstreamResponse) {
+	rs := state(c)
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	var body []byte
+	if rs.format == formatAnthropic {
+		body = adapter.AnthropicErrorFromUpstream(resp.StatusCode, raw)
+		rs.row.Error = gjson.GetBytes(body, "error.message").String()
+	} else {
+		body = adapter.OpenAIErrorFromUpstream(resp.StatusCode, raw)
+		rs.row.Error = gjson.GetBytes(body, "error.message").String()
+	}
+	if rs.row.Error == "" {
+		rs.row.Error = fmt.Sprintf("upstream status %d", resp.StatusCode)
+	}
+	if s.cfg.Logging.StoreBodies {
+		rs.row.ResponseBody = string(raw)
+	}
+	copyResponseHeaders(c.Writer.Header(), resp.Header)
+	c.Data(resp.StatusCode, "application/json", body)
+}
+
+// startStream writes the status and headers of an SSE answer.
+func startStream(c *gin.Context, upstream http.Header) {
+	h := c.Writer.Header()
+	if upstream != nil {
+		copyResponseHeaders(h, upstream)
+	}
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx in front must not buffer the stream
+	c.Status(http.StatusOK)
+	c.Writer.WriteHeaderNow()
+	c.Writer.Flush()
+}
+
+// streamRelay reads upstream events with an idle timer and writes frames
+// to the client, flushing after each one.
+type streamRelay struct {
+	c      *gin.Context
+	resp   *upstreamResponse
+	reader *sse.Reader
+	idle   *time.Timer
+	limit  time.Duration
+	body   bytes.Buffer // kept only with store_bodies
+	keep   bool
+}
+
+func (s *Server) newStreamRelay(c *gin.Context, resp *upstreamResponse, p *provider.Provider) *streamRelay {
+	r := &streamRelay{c: c, resp: resp, reader: sse.NewReader(resp.Body), limit: p.StreamIdleTimeout, keep: s.cfg.Logging.StoreBodies}
+	if r.limit > 0 {
+		r.idle = time.AfterFunc(r.limit, func() { resp.cancel(errStreamIdle) })
+	}
+	return r
+}
+
+func (r *streamRelay) next() (sse.Event, error) {
+	ev, err := r.reader.Next()
+	if r.idle != nil {
+		r.idle.Reset(r.limit)
+	}
+	return ev, err
+}
+
+// write sends frames to the client and flushes; false when the client is gone.
+func (r *streamRelay) write(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	if r.keep {
+		r.body.Write(b)
+	}
+	if _, err := r.c.Writer.Write(b); err != nil {
+		return false
+	}
+	r.c.Writer.Flush()
+	return true
+}
+
+func (r *streamRelay) stop() {
+	if r.idle != nil {
+		r.idle.Stop()
+	}
+}
+
+// brokenReason explains why an upstream stream ended early.
+func (r *streamRelay) brokenReason(err error) string {
+	if errors.Is(context.Cause(r.resp.ctx), errStreamIdle) {
+		return errStreamIdle.Error()
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		return "upstream stream ended before it was complete"
+	}
+	return "upstream stream broke: " + err.Error()
+}
+
+// finishStream records the outcome of a relayed stream on the log row.
+func (s *Server) finishStream(c *gin.Context, r *streamRelay, clientGone bool, broken string) {
+	rs := state(c)
+	r.stop()
+	if r.keep {
+		rs.row.ResponseBody = r.body.String()
+	}
+	switch {
+	case clientGone || c.Request.Context().Err() != nil:
+		rs.row.StatusCode = statusClientClosed
+		rs.row.Error = "client closed the connection during the stream"
+	case broken != "":
+		rs.row.Error = broken
+		rs.row.StatusCode = http.StatusBadGateway
+	}
+}
+
+// relayOpenAIStream relays an OpenAI SSE stream event by event, reading
+// usage from the chunks and hiding the usage chunk the gateway asked for
+// when the client did not.
+func (s *Server) relayOpenAIStream(c *gin.Context, resp *upstreamResponse, p *provider.Provider, clientWantsUsage bool) {
+	rs := state(c)
+	startStream(c, resp.Header)
+	r := s.newStreamRelay(c, resp, p)
+	for {
+		ev, err := r.next()
+		if err == nil && !ev.Comment && len(ev.Data) > 0 {
+			if bytes.Equal(ev.Data, []byte("[DONE]")) {
+				ok := r.write(ev.Raw)
+				s.finishStream(c, r, !ok, "")
+				return
+			}
+			if bytes.Contains(ev.Data, []byte(`"usage"`)) {
+				usageOpenAI(&rs.row, ev.Data)
+				if !clientWantsUsage {
+					if ch := gjson.GetBytes(ev.Data, "choices"); ch.IsArray() && len(ch.Array()) == 0 {
+						continue // the usage-only chunk this client did not ask for
+					}
+				}
+			}
+			if ev.Name == "error" || (bytes.HasPrefix(ev.Data, []byte(`{"error"`))) {
+				rs.row.Error = gjson.GetBytes(ev.Data, "error.message").String()
+			}
+		}
+		if err == nil {
+			if !r.write(ev.Raw) {
+				s.finishStream(c, r, true, "")
+				return
+			}
+			continue
+		}
+		// The upstream ended without [DONE]: tell the client it failed
+		// rather than letting it take a cut answer for a whole one.
+		reason := r.brokenReason(err)
+		if rs.row.Error != "" {
+			reason = rs.row.Error // the upstream already said why, in an error frame
+		} else if c.Request.Context().Err() == nil {
+			r.write(sse.AppendData(nil, adapter.OpenAIErrorBody(http.StatusBadGateway, "server_error", "stream_interrupted", "", reason)))
+		}
+		s.finishStream(c, r, false, reason)
+		return
+	}
+}
+
+// relayAnthropicStream relays an Anthropic SSE stream as is, reading usage
+// from message_start and message_delta.
+func (s *Server) relayAnthropicStream(c *gin.Context, resp *upstreamResponse, p *provider.Provider) {
+	rs := state(c)
+	startStream(c, resp.Header)
+	r := s.newStreamRelay(c, resp, p)
+	var usage adapter.Usage
+	for {
+		ev, err := r.next()
+		if err == nil {
+			switch ev.Name {
+			case "message_start":
+				usage = mergeAnthropicUsage(usage, gjson.GetBytes(ev.Data, "message.usage"))
+			case "message_delta":
+				usage = mergeAnthropicUsage(usage, gjson.GetBytes(ev.Data, "usage"))
+			case "error":
+				rs.row.Error = gjson.GetBytes(ev.Data, "error.message").String()
+			}
+			setUsage(&rs.row, usage)
+			if !r.write(ev.Raw) {
+				s.finishStream(c, r, true, "")
+				return
+			}
+			if ev.Name == "message_stop" {
+				s.finishStream(c, r, false, "")
+				return
+			}
+			continue
+		}
+		reason := r.brokenReason(err)
+		if rs.row.Error != "" {
+			reason = rs.row.Error
+		} else if c.Request.Context().Err() == nil {
+			r.write(sse.AppendEvent(nil, "error", adapter.AnthropicErrorBody(http.StatusBadGateway, reason)))
+		}
+		s.finishStream(c, r, false, reason)
+		return
+	}
+}
+
+// mergeAnthropicUsage folds a usage object into u: message_start carries
+// the input side, message_delta the cumulative output (and, on some
+// upstreams, the input again).
+func mergeAnthropicUsage(u adapter.Usage, obj gjson.Result) adapter.Usage {
+	if !obj.IsObject() {
+		return u
+	}
+	n := adapter.AnthropicUsage([]byte(obj.Raw))
+	if obj.Get("input_tokens").Exists() {
+		u.PromptTokens = n.PromptTokens
+		u.CacheReadTokens = n.CacheReadTokens
+		u.CacheCreationTokens = n.CacheCreationTokens
+	}
+	if obj.Get("output_tokens").Exists() {
+		u.CompletionTokens = n.CompletionTokens
+	}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
+}

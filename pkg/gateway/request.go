@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/tidwall/gjson"
+
+	"github.com/aigw/aigw/pkg/provider"
+)
+
+// inbound is what the gateway needs to know of a request body, found
+// without decoding it whole.
+type inbound struct {
+	body   []byte
+	model  string
+	stream bool
+}
+
+// readBody reads the request body within the size limit and checks that it
+// is a JSON object with a string model. It answers 413 or 400 itself.
+func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
+	rs := state(c)
+	if c.Request.ContentLength > s.maxBody {
+		abortWithError(c, newAPIError(http.StatusRequestEntityTooLarge, codeBodyTooLarge,
+			fmt.Sprintf("request body is %d bytes, over the limit of %d MiB (server.max_body_mb)", c.Request.ContentLength, s.maxBody>>20)))
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			abortWithError(c, newAPIError(http.StatusRequestEntityTooLarge, codeBodyTooLarge,
+				fmt.Sprintf("request body is over the limit of %d MiB (server.max_body_mb)", s.maxBody>>20)))
+			return nil, false
+		}
+		abortWithError(c, newAPIError(http.StatusBadRequest, "body_read_error", "could not read the request body: "+err.Error()))
+		return nil, false
+	}
+	rs.row.RequestBytes = int64(len(body))
+	if !gjson.ValidBytes(body) || !utf8.Valid(body) {
+		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
+			"request body is not valid JSON: send a JSON object with Content-Type: application/json"))
+		return nil, false
+	}
+	root := gjson.ParseBytes(body)
+	if !root.IsObject() {
+		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "request body must be a JSON object"))
+		return nil, false
+	}
+	in := &inbound{body: body}
+	m := root.Get("model")
+	switch {
+	case !m.Exists() || (m.Type == gjson.String && m.Str == ""):
+		abortWithError(c, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: codeMissingModel,
+			param: "model", message: "missing model: set \"model\" to a model id, e.g. one listed by GET /v1/models"})
+		return nil, false
+	case m.Type != gjson.String:
+		abortWithError(c, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: codeInvalidParameter,
+			param: "model", message: "\"model\" must be a string"})
+		return nil, false
+	}
+	in.model = m.Str
+	rs.row.RequestedModel = m.Str
+	if st := root.Get("stream"); st.Exists() {
+		switch st.Type {
+		case gjson.True:
+			in.stream = true
+		case gjson.False, gjson.Null:
+		default:
+			abortWithError(c, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: codeInvalidParameter,
+				param: "stream", message: "\"stream\" must be true or false"})
+			return nil, false
+		}
+	}
+	rs.row.Stream = in.stream
+	if s.cfg.Logging.StoreBodies {
+		rs.row.RequestBody = string(body)
+	}
+	return in, true
+}
+
+// resolve applies model resolution and fills the log row.
+func (s *Server) resolve(c *gin.Context, model string) (provider.Route, bool) {
+	route, err := s.reg.Resolve(model)
+	if err != nil {
+		abortWithError(c, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: codeModelNotFound,
+			param: "model", message: fmt.Sprintf("model %q not found: use provider/model (see GET /v1/models), an alias from the redirect file, or set server.default_provider", model)})
+		return route, false
+	}
+	rs := state(c)
+	rs.row.Provider = route.Provider.Name
+	rs.row.UpstreamModel = route.UpstreamModel
+	return route, true
+}

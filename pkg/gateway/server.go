@@ -1,0 +1,141 @@
+// Package gateway is aigw's HTTP front: routing, client auth, model
+// resolution, forwarding to upstreams and relaying streams.
+package gateway
+
+import (
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/pkg/provider"
+	"github.com/aigw/aigw/pkg/store"
+)
+
+// LogSink receives one finished row per /v1/* request. Enqueue must not
+// block on the database: it is called on the request path.
+type LogSink interface {
+	Enqueue(row *store.RequestLog)
+}
+
+// nopSink drops rows; used when no store is configured (tests of routing).
+type nopSink struct{}
+
+func (nopSink) Enqueue(*store.RequestLog) {}
+
+// Options are the gateway's dependencies.
+type Options struct {
+	Config   *config.Config
+	Registry *provider.Registry
+	Logs     LogSink
+	Client   *http.Client // upstream client; a tuned shared one when nil
+	Logger   *slog.Logger
+	// Ready reports whether the gateway can serve (config loaded, database
+	// reachable); nil means always ready.
+	Ready func() error
+}
+
+// Server is the gateway. Build it with New and serve Handler().
+type Server struct {
+	cfg        *config.Config
+	reg        *provider.Registry
+	logs       LogSink
+	client     *http.Client
+	log        *slog.Logger
+	ready      func() error
+	clientKeys [][]byte
+	adminKeys  [][]byte
+	maxBody    int64
+	location   *time.Location
+	engine     *gin.Engine
+}
+
+// New builds the gateway and its router.
+func New(opts Options) *Server {
+	s := &Server{
+		cfg:      opts.Config,
+		reg:      opts.Registry,
+		logs:     opts.Logs,
+		client:   opts.Client,
+		log:      opts.Logger,
+		ready:    opts.Ready,
+		maxBody:  int64(opts.Config.Server.MaxBodyMB) << 20,
+		location: opts.Config.Location(),
+	}
+	if s.logs == nil {
+		s.logs = nopSink{}
+	}
+	if s.client == nil {
+		s.client = &http.Client{Transport: NewTransport()}
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	for _, k := range opts.Config.Auth.Keys {
+		s.clientKeys = append(s.clientKeys, []byte(k))
+	}
+	for _, k := range opts.Config.Auth.AdminKeys {
+		s.adminKeys = append(s.adminKeys, []byte(k))
+	}
+	s.engine = s.routes()
+	return s
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Registry returns the registry the server routes with.
+func (s *Server) Registry() *provider.Registry { return s.reg }
+
+func (s *Server) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = false
+	r.ContextWithFallback = true
+	r.Use(s.requestID, s.recovery)
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.handleReady)
+
+	v1 := r.Group("/v1", s.track, s.authClient)
+	v1.GET("/models", s.handleModels)
+	v1.GET("/models/*id", s.handleModel)
+	v1.POST("/chat/completions", s.handleChatCompletions)
+	v1.POST("/messages", s.handleMessages)
+	v1.POST("/messages/count_tokens", s.handleCountTokens)
+	v1.POST("/*path", s.handlePassthrough)
+
+	r.NoRoute(func(c *gin.Context) {
+		format := formatOpenAI
+		if rs := state(c); rs != nil {
+			format = rs.format
+		}
+		e := newAPIError(http.StatusNotFound, "not_found", "no route for "+c.Request.Method+" "+c.Request.URL.Path)
+		c.Data(e.status, "application/json", e.body(format))
+	})
+	return r
+}
+
+func (s *Server) handleReady(c *gin.Context) {
+	if s.ready != nil {
+		if err := s.ready(); err != nil {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "error": err.Error()})
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// keyMatches compares a presented key to every configured key in constant
+// time, so the response time says nothing about how much of a key matched.
+func keyMatches(presented string, keys [][]byte) bool {
+	p := []byte(presented)
+	ok := 0
+	for _, k := range keys {
+		ok |= subtle.ConstantTimeCompare(p, k)
+	}
+	return ok == 1
+}

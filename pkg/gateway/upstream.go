@@ -1,0 +1,197 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/pkg/provider"
+)
+
+// defaultAnthropicVersion is sent when the client gave none.
+const defaultAnthropicVersion = "2023-06-01"
+
+var (
+	errFirstByteTimeout = errors.New("upstream sent no response within the provider's timeout")
+	errStreamIdle       = errors.New("upstream stream was silent longer than the provider's stream_idle_timeout")
+)
+
+// upstreamCall is one logical request to a provider; it may take several
+// attempts, each with another key.
+type upstreamCall struct {
+	route  provider.Route
+	path   string // appended to the provider's base URL
+	query  string
+	body   []byte
+	header http.Header // client headers (filtered when copied)
+}
+
+// upstreamResponse is a response whose body is still open. done must be
+// called when the body is finished with: it releases the attempt's context.
+type upstreamResponse struct {
+	*http.Response
+	key     *provider.Key
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	attempt int
+}
+
+func (u *upstreamResponse) done() {
+	u.Body.Close()
+	u.cancel(nil)
+}
+
+// retryable reports whether another key may succeed where this one failed.
+// 400 never is: the request itself is wrong.
+func retryable(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusUnauthorized ||
+		status == http.StatusForbidden || status >= 500
+}
+
+// send performs the call, moving to the next usable key on 429, 5xx,
+// 401/403 or a connection error, each key at most once, within the
+// provider's max_attempts. Nothing has reached the client yet when send
+// retries, so a retry is invisible to it.
+func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*upstreamResponse, *apiError) {
+	p := call.route.Provider
+	budget := min(p.Pool.Size(), max(p.MaxAttempts, 1))
+	tried := make(map[*provider.Key]bool, budget)
+	var lastErr *apiError
+	for attempt := 1; attempt <= budget; attempt++ {
+		key := p.Pool.Pick(func(k *provider.Key) bool { return tried[k] })
+		if key == nil {
+			break
+		}
+		tried[key] = true
+		rs.row.Attempts = attempt
+		rs.row.KeyHint = key.Hint
+
+		resp, err := s.attempt(ctx, p, key, call)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, clientGone()
+			}
+			if errors.Is(err, errFirstByteTimeout) {
+				// Not retried: another key would wait just as long.
+				return nil, newAPIError(http.StatusGatewayTimeout, codeUpstreamTimeout,
+					fmt.Sprintf("provider %s did not answer within %s (timeout in its config)", p.Name, p.Timeout))
+			}
+			lastErr = newAPIError(http.StatusBadGateway, codeUpstreamError,
+				fmt.Sprintf("provider %s is unreachable: %s", p.Name, redactURL(err.Error(), p.BaseURL)))
+			s.log.Warn("upstream attempt failed", "provider", p.Name, "key", key.Hint, "attempt", attempt, "error", lastErr.message)
+			continue
+		}
+		resp.attempt = attempt
+		if retryable(resp.StatusCode) && attempt < budget && p.Pool.Pick(func(k *provider.Key) bool { return tried[k] }) != nil {
+			s.log.Warn("upstream attempt failed, trying next key", "provider", p.Name, "key", key.Hint,
+				"attempt", attempt, "status", resp.StatusCode)
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.done()
+			continue
+		}
+		return resp, nil
+	}
+	if lastErr == nil {
+		lastErr = newAPIError(http.StatusBadGateway, codeNoUsableKey,
+			fmt.Sprintf("provider %s has no usable key right now", p.Name))
+	}
+	return nil, lastErr
+}
+
+// attempt sends one request with one key. The returned response's body is
+// bound to a context that the caller releases with done().
+func (s *Server) attempt(ctx context.Context, p *provider.Provider, key *provider.Key, call *upstreamCall) (*upstreamResponse, error) {
+	actx, cancel := context.WithCancelCause(withConnectTimeout(ctx, p.ConnectTimeout))
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, p.BaseURL+call.path, bytes.NewReader(call.body))
+	if err != nil {
+		cancel(nil)
+		return nil, fmt.Errorf("build upstream request: %w", err)
+	}
+	if call.query != "" {
+		req.URL.RawQuery = call.query
+	}
+	setUpstreamHeaders(req.Header, call.header, p, key)
+	req.ContentLength = int64(len(call.body))
+
+	timer := time.AfterFunc(p.Timeout, func() { cancel(errFirstByteTimeout) })
+	resp, err := s.client.Do(req)
+	stopped := timer.Stop()
+	if err != nil {
+		cause := context.Cause(actx)
+		cancel(nil)
+		if !stopped && errors.Is(cause, errFirstByteTimeout) {
+			return nil, errFirstByteTimeout
+		}
+		return nil, err
+	}
+	return &upstreamResponse{Response: resp, key: key, ctx: actx, cancel: cancel}, nil
+}
+
+// setUpstreamHeaders copies the allowed client headers and sets the
+// provider's credentials. The client's own credentials are never copied.
+func setUpstreamHeaders(dst, client http.Header, p *provider.Provider, key *provider.Key) {
+	for _, h := range forwardedRequestHeaders {
+		if v := client.Values(h); len(v) > 0 {
+			dst[h] = append([]string(nil), v...)
+		}
+	}
+	if dst.Get("Content-Type") == "" {
+		dst.Set("Content-Type", "application/json")
+	}
+	for k, v := range p.Headers {
+		dst.Set(k, v)
+	}
+	switch p.Type {
+	case config.TypeAnthropic:
+		dst.Set("X-Api-Key", key.Secret)
+		v := client.Get("Anthropic-Version")
+		if v == "" {
+			v = defaultAnthropicVersion
+		}
+		dst.Set("Anthropic-Version", v)
+		if beta := client.Values("Anthropic-Beta"); len(beta) > 0 {
+			dst["Anthropic-Beta"] = append([]string(nil), beta...)
+		}
+	default:
+		dst.Set("Authorization", "Bearer "+key.Secret)
+	}
+}
+
+// redactURL keeps error text about an upstream short and free of query
+// strings (some providers take keys in the URL).
+func redactURL(msg, base string) string {
+	if i := strings.Index(msg, "?"); i >= 0 && strings.Contains(msg[:i], base) {
+		if j := strings.IndexAny(msg[i:], "\": "); j >= 0 {
+			msg = msg[:i] + msg[i+j:]
+		} else {
+			msg = msg[:i]
+		}
+	}
+	return msg
+}
+
+// clientGone is the outcome when the client disconnected first; nothing
+// can be written, but the log row shows 499.
+func clientGone() *apiError {
+	return &apiError{status: statusClientClosed, typ: "client_closed", message: "client closed the connection"}
+}
+
+// statusClientClosed is nginx's code for a client that went away.
+const statusClientClosed = 499
+
+// retryAfter returns the Retry-After header in seconds, or 0.
+func retryAfter(h http.Header) int {
+	if v := h.Get("Retry-After"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return 0
+}
