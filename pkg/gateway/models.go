@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -57,8 +56,7 @@ func (s *Server) handleModels(c *gin.Context) {
 }
 
 // handleModel serves GET /v1/models/{id}; ids contain slashes.
-func (s *Server) handleModel(c *gin.Context) {
-	id := strings.TrimPrefix(c.Param("id"), "/")
+func (s *Server) handleModel(c *gin.Context, id string) {
 	for _, e := range s.reg.Models() {
 		if e.ID == id {
 			if state(c).format == formatAnthropic {

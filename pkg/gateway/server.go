@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -100,13 +101,11 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.handleReady)
 
+	// Gin's tree cannot hold a catch-all beside static routes of the same
+	// prefix, so /v1 dispatches on the path itself.
 	v1 := r.Group("/v1", s.track, s.authClient)
-	v1.GET("/models", s.handleModels)
-	v1.GET("/models/*id", s.handleModel)
-	v1.POST("/chat/completions", s.handleChatCompletions)
-	v1.POST("/messages", s.handleMessages)
-	v1.POST("/messages/count_tokens", s.handleCountTokens)
-	v1.POST("/*path", s.handlePassthrough)
+	v1.POST("/*path", s.dispatchPost)
+	v1.GET("/*path", s.dispatchGet)
 
 	r.NoRoute(func(c *gin.Context) {
 		format := formatOpenAI
@@ -117,6 +116,31 @@ func (s *Server) routes() *gin.Engine {
 		c.Data(e.status, "application/json", e.body(format))
 	})
 	return r
+}
+
+func (s *Server) dispatchPost(c *gin.Context) {
+	switch c.Param("path") {
+	case "/chat/completions":
+		s.handleChatCompletions(c)
+	case "/messages":
+		s.handleMessages(c)
+	case "/messages/count_tokens":
+		s.handleCountTokens(c)
+	default:
+		s.handlePassthrough(c)
+	}
+}
+
+func (s *Server) dispatchGet(c *gin.Context) {
+	path := c.Param("path")
+	switch {
+	case path == "/models" || path == "/models/":
+		s.handleModels(c)
+	case strings.HasPrefix(path, "/models/"):
+		s.handleModel(c, strings.TrimPrefix(path, "/models/"))
+	default:
+		abortWithError(c, newAPIError(http.StatusNotFound, "not_found", "no route for GET /v1"+path))
+	}
 }
 
 func (s *Server) handleReady(c *gin.Context) {
