@@ -83,6 +83,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		Registry: reg,
 		Logs:     writer,
 		Logger:   log,
+		Catalog:  db,
 		Ready: func() error {
 			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,6 +22,8 @@ type apiError struct {
 	code    string // OpenAI error code
 	param   string
 	message string
+	// retryAfter, when set, is sent as the Retry-After header (seconds).
+	retryAfter int
 }
 
 // Error codes of the gateway's own errors.
@@ -78,6 +81,9 @@ func abortWithError(c *gin.Context, err *apiError) {
 	format := formatOpenAI
 	if rs != nil {
 		format = rs.format
+	}
+	if err.retryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(err.retryAfter))
 	}
 	c.Data(err.status, "application/json", err.body(format))
 	c.Abort()

@@ -138,6 +138,7 @@ func (s *Server) track(c *gin.Context) {
 	if row.TotalTokens == 0 {
 		row.TotalTokens = row.PromptTokens + row.CompletionTokens
 	}
+	s.metrics.ObserveRequest(row)
 	s.logs.Enqueue(row)
 }
 

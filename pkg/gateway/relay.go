@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -113,7 +114,9 @@ func startStream(c *gin.Context, upstream http.Header) {
 }
 
 // streamRelay reads upstream events with an idle timer and writes frames
-// to the client, flushing after each one.
+// to the client, flushing after each one. While the upstream is silent it
+// sends keep-alive pings in the inbound protocol's form, so proxies and
+// clients in between do not close a slow stream.
 type streamRelay struct {
 	c      *gin.Context
 	resp   *upstreamResponse
@@ -122,14 +125,49 @@ type streamRelay struct {
 	limit  time.Duration
 	body   bytes.Buffer // kept only with store_bodies
 	keep   bool
+
+	mu        sync.Mutex // guards writes: the ping goroutine writes too
+	lastWrite time.Time
+	gone      bool
+	stopPing  chan struct{}
 }
 
 func (s *Server) newStreamRelay(c *gin.Context, resp *upstreamResponse, p *provider.Provider) *streamRelay {
-	r := &streamRelay{c: c, resp: resp, reader: sse.NewReader(resp.Body), limit: p.StreamIdleTimeout, keep: s.cfg.Logging.StoreBodies}
+	r := &streamRelay{c: c, resp: resp, reader: sse.NewReader(resp.Body), limit: p.StreamIdleTimeout,
+		keep: s.cfg.Logging.StoreBodies, lastWrite: time.Now(), stopPing: make(chan struct{})}
 	if r.limit > 0 {
 		r.idle = time.AfterFunc(r.limit, func() { resp.cancel(errStreamIdle) })
 	}
+	if s.pingEvery > 0 {
+		ping := []byte(": ping\n\n")
+		if state(c).format == formatAnthropic {
+			ping = []byte("event: ping\ndata: {\"type\": \"ping\"}\n\n")
+		}
+		go r.pingLoop(s.pingEvery, ping)
+	}
 	return r
+}
+
+func (r *streamRelay) pingLoop(every time.Duration, ping []byte) {
+	t := time.NewTicker(every / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stopPing:
+			return
+		case now := <-t.C:
+			r.mu.Lock()
+			if !r.gone && now.Sub(r.lastWrite) >= every {
+				if _, err := r.c.Writer.Write(ping); err != nil {
+					r.gone = true
+				} else {
+					r.c.Writer.Flush()
+					r.lastWrite = now
+				}
+			}
+			r.mu.Unlock()
+		}
+	}
 }
 
 func (r *streamRelay) next() (sse.Event, error) {
@@ -148,17 +186,32 @@ func (r *streamRelay) write(b []byte) bool {
 	if r.keep {
 		r.body.Write(b)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gone {
+		return false
+	}
 	if _, err := r.c.Writer.Write(b); err != nil {
+		r.gone = true
 		return false
 	}
 	r.c.Writer.Flush()
+	r.lastWrite = time.Now()
 	return true
 }
 
+// stop ends the idle timer and the pings; after it nothing else writes.
 func (r *streamRelay) stop() {
 	if r.idle != nil {
 		r.idle.Stop()
 	}
+	r.mu.Lock()
+	select {
+	case <-r.stopPing:
+	default:
+		close(r.stopPing)
+	}
+	r.mu.Unlock()
 }
 
 // brokenReason explains why an upstream stream ended early.

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -30,6 +32,11 @@ func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
 			fmt.Sprintf("request body is %d bytes, over the limit of %d MiB (server.max_body_mb)", c.Request.ContentLength, s.maxBody>>20)))
 		return nil, false
 	}
+	if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); strings.HasPrefix(mt, "multipart/") {
+		abortWithError(c, newAPIError(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"aigw forwards JSON request bodies only; send the request as application/json"))
+		return nil, false
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -42,6 +49,11 @@ func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
 		return nil, false
 	}
 	rs.row.RequestBytes = int64(len(body))
+	if !jsonDepthOK(body, maxJSONDepth) {
+		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
+			fmt.Sprintf("request body nests deeper than %d levels", maxJSONDepth)))
+		return nil, false
+	}
 	if !gjson.ValidBytes(body) || !utf8.Valid(body) {
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
 			"request body is not valid JSON: send a JSON object with Content-Type: application/json"))

@@ -11,7 +11,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/aigw/aigw/pkg/catalog"
 	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/pkg/metrics"
 	"github.com/aigw/aigw/pkg/provider"
 	"github.com/aigw/aigw/pkg/store"
 )
@@ -34,9 +36,17 @@ type Options struct {
 	Logs     LogSink
 	Client   *http.Client // upstream client; a tuned shared one when nil
 	Logger   *slog.Logger
+	// Metrics, when set, is served on GET /metrics and fed by every request.
+	Metrics *metrics.Metrics
+	// PingInterval is the silence after which a keep-alive ping is sent
+	// on a stream; 0 means 15 s, negative disables pings.
+	PingInterval time.Duration
 	// Ready reports whether the gateway can serve (config loaded, database
 	// reachable); nil means always ready.
 	Ready func() error
+	// Catalog stores fetched models for the admin endpoints; nil means
+	// admin catalog writes are unavailable (no database).
+	Catalog catalog.Store
 }
 
 // Server is the gateway. Build it with New and serve Handler().
@@ -47,6 +57,9 @@ type Server struct {
 	client     *http.Client
 	log        *slog.Logger
 	ready      func() error
+	catalog    catalog.Store
+	metrics    *metrics.Metrics
+	pingEvery  time.Duration
 	clientKeys [][]byte
 	adminKeys  [][]byte
 	maxBody    int64
@@ -57,14 +70,20 @@ type Server struct {
 // New builds the gateway and its router.
 func New(opts Options) *Server {
 	s := &Server{
-		cfg:      opts.Config,
-		reg:      opts.Registry,
-		logs:     opts.Logs,
-		client:   opts.Client,
-		log:      opts.Logger,
-		ready:    opts.Ready,
-		maxBody:  int64(opts.Config.Server.MaxBodyMB) << 20,
-		location: opts.Config.Location(),
+		cfg:       opts.Config,
+		reg:       opts.Registry,
+		logs:      opts.Logs,
+		client:    opts.Client,
+		log:       opts.Logger,
+		ready:     opts.Ready,
+		catalog:   opts.Catalog,
+		metrics:   opts.Metrics,
+		pingEvery: opts.PingInterval,
+		maxBody:   int64(opts.Config.Server.MaxBodyMB) << 20,
+		location:  opts.Config.Location(),
+	}
+	if s.pingEvery == 0 {
+		s.pingEvery = 15 * time.Second
 	}
 	if s.logs == nil {
 		s.logs = nopSink{}
@@ -100,10 +119,16 @@ func (s *Server) routes() *gin.Engine {
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.handleReady)
+	s.registerAdmin(r)
+	if s.metrics != nil {
+		r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
+	}
 
 	// Gin's tree cannot hold a catch-all beside static routes of the same
 	// prefix, so /v1 dispatches on the path itself.
-	v1 := r.Group("/v1", s.track, s.authClient)
+	// recovery runs again inside track so a panicking handler still
+	// leaves its log row (with status 500).
+	v1 := r.Group("/v1", s.track, s.recovery, s.authClient)
 	v1.POST("/*path", s.dispatchPost)
 	v1.GET("/*path", s.dispatchGet)
 

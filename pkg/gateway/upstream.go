@@ -58,20 +58,26 @@ func retryable(status int) bool {
 // send performs the call, moving to the next usable key on 429, 5xx,
 // 401/403 or a connection error, each key at most once, within the
 // provider's max_attempts. Nothing has reached the client yet when send
-// retries, so a retry is invisible to it.
+// retries, so a retry is invisible to it. Keys answering 401/403 are set
+// aside and keys answering 429 cool down, so later requests skip them.
 func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*upstreamResponse, *apiError) {
 	p := call.route.Provider
 	budget := min(p.Pool.Size(), max(p.MaxAttempts, 1))
 	tried := make(map[*provider.Key]bool, budget)
+	skipTried := func(k *provider.Key) bool { return tried[k] }
 	var lastErr *apiError
+	authRejected := 0
 	for attempt := 1; attempt <= budget; attempt++ {
-		key := p.Pool.Pick(func(k *provider.Key) bool { return tried[k] })
+		key := p.Pool.Pick(skipTried)
 		if key == nil {
 			break
 		}
 		tried[key] = true
 		rs.row.Attempts = attempt
 		rs.row.KeyHint = key.Hint
+		if attempt > 1 {
+			s.metrics.Retry(p.Name)
+		}
 
 		resp, err := s.attempt(ctx, p, key, call)
 		if err != nil {
@@ -81,7 +87,7 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 			if errors.Is(err, errFirstByteTimeout) {
 				// Not retried: another key would wait just as long.
 				return nil, newAPIError(http.StatusGatewayTimeout, codeUpstreamTimeout,
-					fmt.Sprintf("provider %s did not answer within %s (timeout in its config)", p.Name, p.Timeout))
+					fmt.Sprintf("provider %s did not answer within %s (its timeout setting)", p.Name, p.Timeout))
 			}
 			lastErr = newAPIError(http.StatusBadGateway, codeUpstreamError,
 				fmt.Sprintf("provider %s is unreachable: %s", p.Name, redactURL(err.Error(), p.BaseURL)))
@@ -89,20 +95,54 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 			continue
 		}
 		resp.attempt = attempt
-		if retryable(resp.StatusCode) && attempt < budget && p.Pool.Pick(func(k *provider.Key) bool { return tried[k] }) != nil {
-			s.log.Warn("upstream attempt failed, trying next key", "provider", p.Name, "key", key.Hint,
-				"attempt", attempt, "status", resp.StatusCode)
+		status := resp.StatusCode
+		switch {
+		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+			key.SetAside()
+			authRejected++
+			s.log.Warn("upstream rejected a key; set aside until a probe finds it working",
+				"provider", p.Name, "key", key.Hint, "status", status)
+		case status == http.StatusTooManyRequests:
+			d := key.CoolDown(time.Now(), time.Duration(retryAfter(resp.Header))*time.Second)
+			s.log.Warn("upstream rate-limited a key; cooling down", "provider", p.Name, "key", key.Hint, "for", d)
+		case status < 400:
+			key.Succeeded()
+		}
+		if !retryable(status) {
+			return resp, nil
+		}
+		if attempt < budget && p.Pool.Pick(skipTried) != nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.done()
 			continue
 		}
+		if authRejected == attempt {
+			resp.done()
+			return nil, newAPIError(http.StatusBadGateway, codeUpstreamAuth,
+				fmt.Sprintf("provider %s rejected every key tried (%d, last %s with status %d): check its api_keys, then run `aigw keys test %s`",
+					p.Name, attempt, key.Hint, status, p.Name))
+		}
 		return resp, nil
 	}
-	if lastErr == nil {
-		lastErr = newAPIError(http.StatusBadGateway, codeNoUsableKey,
-			fmt.Sprintf("provider %s has no usable key right now", p.Name))
+	if lastErr != nil && rs.row.Attempts > 0 {
+		return nil, lastErr
 	}
-	return nil, lastErr
+	return nil, s.noUsableKey(p)
+}
+
+// noUsableKey answers at once, without contacting the upstream, when every
+// key of the pool is set aside or cooling down.
+func (s *Server) noUsableKey(p *provider.Provider) *apiError {
+	a := p.Pool.Availability(time.Now())
+	if a.Cooling > 0 {
+		secs := int(a.RetryIn.Round(time.Second) / time.Second)
+		e := newAPIError(http.StatusTooManyRequests, "rate_limit_exceeded",
+			fmt.Sprintf("every key of provider %s is rate-limited; retry in %ds", p.Name, max(secs, 1)))
+		e.retryAfter = max(secs, 1)
+		return e
+	}
+	return newAPIError(http.StatusBadGateway, codeUpstreamAuth,
+		fmt.Sprintf("every key of provider %s was rejected by the upstream (401/403) and is set aside: fix api_keys, then run `aigw keys test %s`", p.Name, p.Name))
 }
 
 // attempt sends one request with one key. The returned response's body is

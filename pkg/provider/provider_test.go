@@ -3,6 +3,7 @@ package provider
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -121,4 +122,32 @@ func TestModelsList(t *testing.T) {
 		"openai/gpt-4o:static:openai", "openai/shared:static:openai", "openrouter/shared:static:openrouter",
 		"claude/claude-a:fetched:anthropic", "claude/claude-b:fetched:claude", "fast:alias:openai",
 	}, ids)
+}
+
+func TestKeyHealth(t *testing.T) {
+	p := NewPool([]string{"k1-aaaaaaaaaaaaaaaa", "k2-bbbbbbbbbbbbbbbb", "k3-cccccccccccccccc"}, config.StrategyRoundRobin)
+	k1, k2, k3 := p.Keys()[0], p.Keys()[1], p.Keys()[2]
+	k1.SetAside()
+	now := time.Now()
+	assert.Equal(t, 10*time.Second, k2.CoolDown(now, 10*time.Second))
+	for i := 0; i < 5; i++ {
+		assert.Same(t, k3, p.Pick(nil), "set-aside and cooling keys are skipped")
+	}
+	a := p.Availability(now)
+	assert.Equal(t, Availability{Usable: 1, SetAside: 1, Cooling: 1, RetryIn: 10 * time.Second}, a)
+
+	k3.SetAside()
+	assert.Nil(t, p.Pick(nil))
+	k1.Restore()
+	assert.Same(t, k1, p.Pick(nil))
+
+	// Backoff without Retry-After doubles.
+	k := &Key{}
+	assert.Equal(t, time.Second, k.CoolDown(now, 0))
+	assert.Equal(t, 2*time.Second, k.CoolDown(now, 0))
+	assert.Equal(t, 4*time.Second, k.CoolDown(now, 0))
+	for i := 0; i < 30; i++ {
+		k.CoolDown(now, 0)
+	}
+	assert.Equal(t, maxCoolDown, k.CoolDown(now, 0))
 }

@@ -1,0 +1,372 @@
+package adapter
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/aigw/aigw/pkg/sse"
+)
+
+// MessagesToChatStream converts an Anthropic Messages SSE stream to OpenAI
+// chat.completion.chunk frames (CONVERSION 4), one upstream event at a
+// time. It is not safe for concurrent use; a stream has one reader.
+type MessagesToChatStream struct {
+	meta ChatMeta
+
+	prefix   []byte // `{"id":…,"object":…,"created":…,"model":…` shared by every chunk
+	started  bool   // prefix built and the role chunk sent
+	finished bool   // finish chunk sent
+	stopped  bool   // message_stop seen
+	done     bool   // [DONE] or an error frame written: nothing more goes out
+	failed   bool
+	failMsg  string
+
+	blocks   map[int64]*chatStreamBlock // by Anthropic block index
+	nextTool int                        // OpenAI tool_calls index: counts tool calls only
+	tools    bool                       // a client tool call was emitted
+	jsonUsed bool                       // the json_tool_call block appeared
+	finish   string
+
+	input, cacheRead, cacheCreate, output int64
+}
+
+type chatStreamBlock struct {
+	kind    byte // 't' text, 'h' thinking, 'u' tool_use, 'j' json-mode tool, 'x' ignored
+	toolIdx int
+	args    bool // some argument bytes were emitted
+}
+
+// NewMessagesToChatStream returns a converter for one stream.
+func NewMessagesToChatStream(meta ChatMeta) *MessagesToChatStream {
+	return &MessagesToChatStream{meta: meta, blocks: make(map[int64]*chatStreamBlock)}
+}
+
+// Event converts one upstream SSE event and returns the frames to write
+// now (zero or more complete `data: …\n\n` frames). A returned error is
+// informational (an undecodable event, which is skipped); the stream
+// goes on.
+func (s *MessagesToChatStream) Event(ev sse.Event) ([]byte, error) {
+	if s.done || ev.Comment || len(ev.Data) == 0 {
+		return nil, nil
+	}
+	d := string(ev.Data)
+	if !gjson.Valid(d) {
+		return nil, fmt.Errorf("anthropic stream: %q event data is not valid JSON", ev.Name)
+	}
+	root := gjson.Parse(d)
+	name := ev.Name
+	if name == "" {
+		name = root.Get("type").Str
+	}
+	var out []byte
+	switch name {
+	case "message_start":
+		if s.started {
+			return nil, nil // a duplicate message_start must not restart the answer
+		}
+		msg := root.Get("message")
+		s.start(msg.Get("id").Str, msg.Get("model").Str)
+		s.takeUsage(msg.Get("usage"))
+		out = s.roleChunk(out)
+	case "content_block_start":
+		out = s.ensureStarted(out)
+		idx := root.Get("index").Int()
+		cb := root.Get("content_block")
+		blk := &chatStreamBlock{kind: 'x'}
+		s.blocks[idx] = blk
+		switch cb.Get("type").Str {
+		case "text":
+			blk.kind = 't'
+			if t := cb.Get("text").Str; t != "" {
+				out = s.textDelta(out, "content", t)
+			}
+		case "thinking":
+			blk.kind = 'h'
+			if t := cb.Get("thinking").Str; t != "" {
+				out = s.textDelta(out, "reasoning_content", t)
+			}
+		case "tool_use":
+			name := cb.Get("name").Str
+			if s.meta.JSONMode && name == jsonToolName {
+				blk.kind = 'j'
+				s.jsonUsed = true
+				break
+			}
+			blk.kind, blk.toolIdx = 'u', s.nextTool
+			s.nextTool++
+			s.tools = true
+			out = s.toolStart(out, blk.toolIdx, cb.Get("id").Str, toolNames(s.meta.ToolNames).restore(name))
+			// Some upstreams send the whole input on the start event.
+			if in := cb.Get("input"); in.IsObject() {
+				if c := appendCompact(nil, in.Raw); string(c) != "{}" {
+					out = s.toolArgs(out, blk.toolIdx, string(c))
+					blk.args = true
+				}
+			}
+		}
+	case "content_block_delta":
+		out = s.ensureStarted(out)
+		blk := s.blocks[root.Get("index").Int()]
+		if blk == nil {
+			return out, nil
+		}
+		delta := root.Get("delta")
+		switch delta.Get("type").Str {
+		case "text_delta":
+			if t := delta.Get("text").Str; t != "" && blk.kind == 't' {
+				out = s.textDelta(out, "content", t)
+			}
+		case "thinking_delta":
+			if t := delta.Get("thinking").Str; t != "" && blk.kind == 'h' {
+				out = s.textDelta(out, "reasoning_content", t)
+			}
+		case "input_json_delta":
+			pj := delta.Get("partial_json").Str
+			if pj == "" {
+				break // Anthropic's first partial_json is often ""
+			}
+			switch blk.kind {
+			case 'u':
+				out = s.toolArgs(out, blk.toolIdx, pj)
+				blk.args = true
+			case 'j':
+				out = s.textDelta(out, "content", pj)
+				blk.args = true
+			}
+		}
+		// signature_delta, citations_delta: no OpenAI equivalent.
+	case "content_block_stop":
+		idx := root.Get("index").Int()
+		blk := s.blocks[idx]
+		if blk == nil {
+			return nil, nil
+		}
+		delete(s.blocks, idx)
+		if !blk.args {
+			// A tool without input streams no input_json_delta; clients
+			// JSON-parse the arguments, so send "{}".
+			switch blk.kind {
+			case 'u':
+				out = s.toolArgs(out, blk.toolIdx, "{}")
+			case 'j':
+				out = s.textDelta(out, "content", "{}")
+			}
+		}
+	case "message_delta":
+		out = s.ensureStarted(out)
+		s.takeUsage(root.Get("usage"))
+		if sr := root.Get("delta.stop_reason"); sr.Type == gjson.String && !s.finished {
+			s.finish = s.mapFinish(sr.Str)
+			out = s.finishChunk(out)
+		}
+	case "message_stop":
+		out = s.ensureStarted(out)
+		s.stopped = true
+		if !s.finished {
+			if s.finish == "" {
+				s.finish = s.mapFinish("")
+			}
+			out = s.finishChunk(out)
+		}
+		if s.meta.IncludeUsage {
+			out = s.usageChunk(out)
+		}
+		out = append(out, sse.Done...)
+		s.done = true
+	case "error":
+		msg := root.Get("error.message").Str
+		if msg == "" {
+			msg = "upstream stream error"
+		}
+		typ := root.Get("error.type").Str
+		if typ == "" {
+			typ = "server_error"
+		}
+		s.failed, s.failMsg, s.done = true, msg, true
+		// The OpenAI SDKs raise on a data object with an `error` key; no
+		// [DONE] follows, so the answer is never taken as complete.
+		out = sse.AppendData(out, OpenAIErrorBody(0, typ, "", "", msg))
+	}
+	// ping and unknown event types: nothing ("new event types may be added").
+	return out, nil
+}
+
+// Finish is called when the upstream stream ended (EOF). After
+// message_stop everything was already written; a stream that broke before
+// it gets an OpenAI error frame and no [DONE].
+func (s *MessagesToChatStream) Finish() []byte {
+	if s.done {
+		return nil
+	}
+	s.done, s.failed = true, true
+	s.failMsg = "upstream stream ended before message_stop"
+	return sse.AppendData(nil, OpenAIErrorBody(502, "server_error", "stream_interrupted", "", s.failMsg))
+}
+
+// Usage is the usage seen so far (final after message_stop).
+func (s *MessagesToChatStream) Usage() Usage {
+	u := Usage{
+		PromptTokens:        s.input + s.cacheRead + s.cacheCreate,
+		CompletionTokens:    s.output,
+		CacheReadTokens:     s.cacheRead,
+		CacheCreationTokens: s.cacheCreate,
+	}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
+}
+
+// Failed reports an upstream error event or a stream cut before message_stop.
+func (s *MessagesToChatStream) Failed() (bool, string) { return s.failed, s.failMsg }
+
+func (s *MessagesToChatStream) mapFinish(stop string) string {
+	f := finishReason(stop)
+	if f == "tool_calls" && s.jsonUsed && !s.tools {
+		return "stop" // the JSON tool is the answer
+	}
+	if stop == "" && s.tools {
+		return "tool_calls"
+	}
+	return f
+}
+
+// takeUsage folds a usage object in. message_delta usage is cumulative:
+// output_tokens replaces, and input/cache counts override when present.
+func (s *MessagesToChatStream) takeUsage(u gjson.Result) {
+	if !u.IsObject() {
+		return
+	}
+	if v := u.Get("input_tokens"); v.Type == gjson.Number {
+		s.input = v.Int()
+	}
+	if v := u.Get("cache_read_input_tokens"); v.Type == gjson.Number {
+		s.cacheRead = v.Int()
+	}
+	if v := u.Get("cache_creation_input_tokens"); v.Type == gjson.Number {
+		s.cacheCreate = v.Int()
+	}
+	if v := u.Get("output_tokens"); v.Type == gjson.Number {
+		s.output = v.Int()
+	}
+}
+
+func (s *MessagesToChatStream) start(id, model string) {
+	if id == "" {
+		id = randomID("chatcmpl-")
+	}
+	if model == "" {
+		model = s.meta.UpstreamModel
+	}
+	w := jw{b: make([]byte, 0, 128)}
+	w.open()
+	w.key("id")
+	w.str(id)
+	w.key("object")
+	w.str("chat.completion.chunk")
+	w.key("created")
+	w.int(nowOr(s.meta.Now).Unix())
+	w.key("model")
+	w.str(model)
+	s.prefix = w.b
+	s.started = true
+}
+
+// ensureStarted covers upstreams that skip message_start: every chunk
+// still gets an id and the role chunk still comes first.
+func (s *MessagesToChatStream) ensureStarted(out []byte) []byte {
+	if s.started {
+		return out
+	}
+	s.start("", "")
+	return s.roleChunk(out)
+}
+
+// chunk appends one `data:` frame whose choices[0].delta is delta.
+func (s *MessagesToChatStream) chunk(out, delta []byte, finish string) []byte {
+	out = append(out, "data: "...)
+	out = append(out, s.prefix...)
+	out = append(out, `,"choices":[{"index":0,"delta":`...)
+	out = append(out, delta...)
+	out = append(out, `,"logprobs":null,"finish_reason":`...)
+	if finish == "" {
+		out = append(out, "null"...)
+	} else {
+		out = appendString(out, finish)
+	}
+	out = append(out, "}]"...)
+	if s.meta.IncludeUsage {
+		// "All other chunks will also include a usage field, but with a
+		// null value." [OAI-ref]
+		out = append(out, `,"usage":null`...)
+	}
+	return append(out, "}\n\n"...)
+}
+
+func (s *MessagesToChatStream) roleChunk(out []byte) []byte {
+	return s.chunk(out, []byte(`{"role":"assistant","content":""}`), "")
+}
+
+func (s *MessagesToChatStream) textDelta(out []byte, field, text string) []byte {
+	d := make([]byte, 0, len(text)+len(field)+8)
+	d = append(d, `{"`...)
+	d = append(d, field...)
+	d = append(d, `":`...)
+	d = appendString(d, text)
+	d = append(d, '}')
+	return s.chunk(out, d, "")
+}
+
+func (s *MessagesToChatStream) toolStart(out []byte, idx int, id, name string) []byte {
+	w := jw{b: make([]byte, 0, 96+len(id)+len(name))}
+	w.open()
+	w.key("tool_calls")
+	w.openArr()
+	w.open()
+	w.key("index")
+	w.int(int64(idx))
+	w.key("id")
+	w.str(id)
+	w.key("type")
+	w.str("function")
+	w.key("function")
+	w.open()
+	w.key("name")
+	w.str(name)
+	w.key("arguments")
+	w.str("")
+	w.close()
+	w.close()
+	w.closeArr()
+	w.close()
+	return s.chunk(out, w.b, "")
+}
+
+// toolArgs emits an arguments fragment; continuation chunks carry only
+// index and function.arguments, as OpenAI sends them.
+func (s *MessagesToChatStream) toolArgs(out []byte, idx int, args string) []byte {
+	d := make([]byte, 0, len(args)+48)
+	d = append(d, `{"tool_calls":[{"index":`...)
+	d = strconv.AppendInt(d, int64(idx), 10)
+	d = append(d, `,"function":{"arguments":`...)
+	d = appendString(d, args)
+	d = append(d, "}}]}"...)
+	return s.chunk(out, d, "")
+}
+
+func (s *MessagesToChatStream) finishChunk(out []byte) []byte {
+	s.finished = true
+	return s.chunk(out, []byte("{}"), s.finish)
+}
+
+// usageChunk is the include_usage chunk: choices empty, usage set.
+func (s *MessagesToChatStream) usageChunk(out []byte) []byte {
+	w := jw{b: append(make([]byte, 0, len(s.prefix)+200), s.prefix...)}
+	w.key("choices")
+	w.openArr()
+	w.closeArr()
+	w.key("usage")
+	writeOpenAIUsage(&w, s.Usage())
+	w.close()
+	return sse.AppendData(out, w.b)
+}

@@ -1,0 +1,106 @@
+package adapter
+
+import "github.com/tidwall/gjson"
+
+// Usage is the token accounting of one request in OpenAI terms:
+// PromptTokens includes cached input (read and written), as OpenAI's
+// prompt_tokens does; the cache counts are the parts of it.
+type Usage struct {
+	PromptTokens, CompletionTokens, TotalTokens int64
+	CacheReadTokens, CacheCreationTokens        int64
+}
+
+// OpenAIUsage reads an OpenAI `usage` object (Chat Completions, or the
+// Responses API's input_tokens/output_tokens form).
+func OpenAIUsage(usageJSON []byte) Usage {
+	return openAIUsage(gjson.ParseBytes(usageJSON))
+}
+
+func openAIUsage(r gjson.Result) Usage {
+	var u Usage
+	if !r.IsObject() {
+		return u
+	}
+	if v := r.Get("prompt_tokens"); v.Exists() {
+		u.PromptTokens = v.Int()
+	} else {
+		u.PromptTokens = r.Get("input_tokens").Int()
+	}
+	if v := r.Get("completion_tokens"); v.Exists() {
+		u.CompletionTokens = v.Int()
+	} else {
+		u.CompletionTokens = r.Get("output_tokens").Int()
+	}
+	u.TotalTokens = r.Get("total_tokens").Int()
+	if v := r.Get("prompt_tokens_details.cached_tokens"); v.Exists() {
+		u.CacheReadTokens = v.Int()
+	} else if v := r.Get("input_tokens_details.cached_tokens"); v.Exists() {
+		u.CacheReadTokens = v.Int()
+	} else {
+		// Some compatible upstreams (and aigw's own direction A output)
+		// carry Anthropic-style extension fields.
+		u.CacheReadTokens = r.Get("cache_read_input_tokens").Int()
+	}
+	if v := r.Get("prompt_tokens_details.cache_creation_tokens"); v.Exists() {
+		u.CacheCreationTokens = v.Int()
+	} else {
+		u.CacheCreationTokens = r.Get("cache_creation_input_tokens").Int()
+	}
+	if u.TotalTokens == 0 {
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	}
+	return u
+}
+
+// AnthropicUsage reads an Anthropic `usage` object. PromptTokens =
+// input_tokens + cache_read + cache_creation, because Anthropic's
+// input_tokens excludes the cached parts (CONVERSION 9).
+func AnthropicUsage(usageJSON []byte) Usage {
+	return anthropicUsage(gjson.ParseBytes(usageJSON))
+}
+
+func anthropicUsage(r gjson.Result) Usage {
+	var u Usage
+	if !r.IsObject() {
+		return u
+	}
+	u.CacheReadTokens = r.Get("cache_read_input_tokens").Int()
+	u.CacheCreationTokens = r.Get("cache_creation_input_tokens").Int()
+	u.PromptTokens = r.Get("input_tokens").Int() + u.CacheReadTokens + u.CacheCreationTokens
+	u.CompletionTokens = r.Get("output_tokens").Int()
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
+}
+
+// writeOpenAIUsage writes an OpenAI usage object (CONVERSION 9, A):
+// cached_tokens is the cache read; the Anthropic counts ride along as
+// extension fields for clients that bill cache writes.
+func writeOpenAIUsage(w *jw, u Usage) {
+	w.open()
+	w.key("prompt_tokens")
+	w.int(u.PromptTokens)
+	w.key("completion_tokens")
+	w.int(u.CompletionTokens)
+	w.key("total_tokens")
+	w.int(u.PromptTokens + u.CompletionTokens)
+	w.key("prompt_tokens_details")
+	w.open()
+	w.key("cached_tokens")
+	w.int(u.CacheReadTokens)
+	w.close()
+	w.key("cache_read_input_tokens")
+	w.int(u.CacheReadTokens)
+	w.key("cache_creation_input_tokens")
+	w.int(u.CacheCreationTokens)
+	w.close()
+}
+
+// anthropicInput is the non-cached input count Anthropic clients expect:
+// max(prompt - cache_read - cache_creation, 0) (CONVERSION 9, B).
+func anthropicInput(u Usage) int64 {
+	n := u.PromptTokens - u.CacheReadTokens - u.CacheCreationTokens
+	if n < 0 {
+		return 0
+	}
+	return n
+}

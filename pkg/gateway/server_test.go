@@ -1,0 +1,42 @@
+package gateway
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+
+	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/pkg/provider"
+	"github.com/aigw/aigw/pkg/store"
+)
+
+type rows struct{ got []store.RequestLog }
+
+func (r *rows) Enqueue(row *store.RequestLog) { r.got = append(r.got, *row) }
+
+func TestPanicAnsweredWith500AndServingGoesOn(t *testing.T) {
+	cfg := &config.Config{Server: config.Server{MaxBodyMB: 1}, Database: config.Database{Timezone: "UTC"},
+		Providers: []config.Provider{{Name: "p", Type: "openai", BaseURL: "http://127.0.0.1:1", APIKeys: []string{"k"}}}}
+	sink := &rows{}
+	s := New(Options{Config: cfg, Registry: provider.NewRegistry(cfg, nil), Logs: sink})
+	s.engine.GET("/boom", s.track, s.recovery, func(c *gin.Context) { panic("handler bug") })
+
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/boom", nil))
+	assert.Equal(t, 500, rec.Code)
+	id := rec.Header().Get("X-Request-Id")
+	require.NotEmpty(t, id)
+	assert.Contains(t, gjson.Get(rec.Body.String(), "error.message").String(), id)
+	require.Len(t, sink.got, 1)
+	assert.Equal(t, 500, sink.got[0].StatusCode)
+	assert.Equal(t, id, sink.got[0].RequestID)
+
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	assert.Equal(t, 200, rec.Code, "the server keeps serving after a panic")
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/aigw/aigw/pkg/config"
+)
+
+const (
+	dialectSQLite   = "sqlite"
+	dialectPostgres = "postgres"
+)
+
+// DB is an open log database with its schema migrated. It is safe for
+// concurrent use; one DB serves the async writer, the queries and the
+// model catalog.
+type DB struct {
+	dialect string
+	loc     *time.Location
+	log     *slog.Logger
+
+	// write goes through a single connection on SQLite (SQLite allows one
+	// writer at a time; queueing in Go is cheaper than SQLITE_BUSY retries)
+	// and read through a small pool of read-only connections that WAL lets
+	// run beside the writer. On PostgreSQL both are the same pool.
+	write *gorm.DB
+	read  *gorm.DB
+	// writeSQL is write's *sql.DB, used directly by the batched insert.
+	writeSQL *sql.DB
+	pools    []*sql.DB
+
+	// dataDir is where the writer's spill file goes: the folder of the
+	// SQLite file, or ./data for PostgreSQL.
+	dataDir string
+}
+
+// Open connects to the database described by cfg (sqlite or postgres),
+// creating the SQLite file and its folder if missing, and applies pending
+// migrations. Timestamps are stored and shown in cfg.Timezone.
+func Open(ctx context.Context, cfg config.Database) (*DB, error) {
+	tz := cfg.Timezone
+	if tz == "" {
+		tz = config.DefaultTimezone
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("database.timezone %q: %w (use an IANA name such as Asia/Shanghai or UTC)", tz, err)
+	}
+	db := &DB{loc: loc, log: slog.Default()}
+
+	switch cfg.Driver {
+	case "", dialectSQLite:
+		err = db.openSQLite(ctx, cfg.DSN)
+	case dialectPostgres:
+		err = db.openPostgres(ctx, cfg.DSN, tz)
+	default:
+		err = fmt.Errorf("unknown database.driver %q (use sqlite or postgres)", cfg.Driver)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		db.log.Info("database migration applied", "version", m.Version, "file", m.Source, "took", m.Duration)
+	}
+	return db, nil
+}
+
+// gormConfig silences GORM's own logger except for real problems: the
+// queries that matter have their errors returned and wrapped by the caller.
+func gormConfig(log *slog.Logger) *gorm.Config {
+	return &gorm.Config{
+		Logger: logger.NewSlogLogger(log, logger.Config{
+			SlowThreshold:             2 * time.Second,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+			ParameterizedQueries:      true, // never log values: bodies and IPs stay out of logs
+		}),
+		SkipDefaultTransaction: true,
+	}
+}
+
+// Dialect is "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect }
+
+// Location is the zone timestamps are stored and shown in.
+func (db *DB) Location() *time.Location { return db.loc }
+
+// DataDir is the folder of the SQLite file (./data for PostgreSQL): where
+// the writer keeps its spill file.
+func (db *DB) DataDir() string { return db.dataDir }
+
+// Gorm returns the GORM handle for writes (and, on PostgreSQL, reads).
+// Other packages should prefer the typed helpers of this package.
+func (db *DB) Gorm() *gorm.DB { return db.write }
+
+// Ping checks that the database answers (readiness probe).
+func (db *DB) Ping(ctx context.Context) error {
+	for _, p := range db.pools {
+		if err := p.PingContext(ctx); err != nil {
+			return fmt.Errorf("ping the %s database: %w", db.dialect, err)
+		}
+	}
+	return nil
+}
+
+// Close closes every connection. Close the writer first so its queue is
+// drained.
+func (db *DB) Close() error {
+	var errs []error
+	for _, p := range db.pools {
+		if err := p.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	db.pools = nil
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close the %s database: %w", db.dialect, err)
+	}
+	return nil
+}

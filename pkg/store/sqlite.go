@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/glebarez/sqlite" // pure Go; registers database/sql driver "sqlite"
+	"gorm.io/gorm"
+)
+
+// busyTimeoutMs is how long a connection waits for another process's write
+// lock (e.g. `aigw models fetch --add` while serve writes logs).
+const busyTimeoutMs = 5000
+
+// sqliteDSN splits a SQLite dsn into the file path (for creating its folder)
+// and reports whether it is an in-memory database.
+func sqliteDSN(dsn string) (path string, memory bool) {
+	path, query, _ := strings.Cut(dsn, "?")
+	path = strings.TrimPrefix(path, "file:")
+	q, _ := url.ParseQuery(query)
+	memory = path == ":memory:" || path == "" || q.Get("mode") == "memory"
+	return path, memory
+}
+
+// withParams appends driver query parameters to a dsn that may already
+// have some.
+func withParams(dsn string, params ...string) string {
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + strings.Join(params, "&")
+}
+
+func (db *DB) openSQLite(ctx context.Context, dsn string) error {
+	db.dialect = dialectSQLite
+	if dsn == "" {
+		dsn = "data/aigw.db"
+	}
+	path, memory := sqliteDSN(dsn)
+	db.dataDir = "data"
+	if !memory {
+		// The dsn is relative to the working directory (SPEC 2), so data/
+		// appears where aigw was started.
+		db.dataDir = filepath.Dir(path)
+		if err := os.MkdirAll(db.dataDir, 0o755); err != nil {
+			return fmt.Errorf("create the folder %s for the SQLite database %s: %w", db.dataDir, path, err)
+		}
+	}
+
+	busy := fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMs)
+	// _txlock=immediate: a write transaction takes the write lock at BEGIN,
+	// so busy_timeout applies instead of failing on a lock upgrade.
+	writeDSN := withParams(dsn, busy, "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)", "_txlock=immediate")
+	w, err := db.openSQLitePool(ctx, writeDSN, 1, path)
+	if err != nil {
+		return err
+	}
+	db.write = w
+	if db.writeSQL, err = w.DB(); err != nil {
+		return fmt.Errorf("open the SQLite database %s: %w", path, err)
+	}
+	if memory {
+		// Each connection to :memory: is its own database: one pool only.
+		db.read = w
+		return nil
+	}
+	r, err := db.openSQLitePool(ctx, withParams(dsn, busy, "_pragma=query_only(1)"), 4, path)
+	if err != nil {
+		return err
+	}
+	db.read = r
+	return nil
+}
+
+func (db *DB) openSQLitePool(ctx context.Context, dsn string, conns int, path string) (*gorm.DB, error) {
+	sqlDB, err := sql.Open(sqlite.DriverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open the SQLite database %s: %w", path, err)
+	}
+	db.pools = append(db.pools, sqlDB)
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
+	sqlDB.SetConnMaxIdleTime(0)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("open the SQLite database %s (check that its folder is writable): %w", path, err)
+	}
+	g, err := gorm.Open(sqlite.Dialector{Conn: sqlDB}, gormConfig(db.log))
+	if err != nil {
+		return nil, fmt.Errorf("open the SQLite database %s: %w", path, err)
+	}
+	return g, nil
+}
