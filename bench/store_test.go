@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,10 +38,14 @@ func TestMain(m *testing.M) {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// rowSeq keeps request ids unique: the writer skips a row whose id is
+// already stored, which would make the benchmark wait for it forever.
+var rowSeq atomic.Uint64
+
 // logRow is a row as the gateway fills it for a non-stream chat request.
 func logRow(i int) *store.RequestLog {
 	return &store.RequestLog{
-		RequestID: "req_bench_" + time.Now().Format("150405.000000000"), CreatedAt: time.Now(),
+		RequestID: "req_bench_" + strconv.FormatUint(rowSeq.Add(1), 10), CreatedAt: time.Now(),
 		Method: "POST", Path: "/v1/chat/completions", InboundFormat: "openai",
 		RequestedModel: "mock-openai/mock-gpt-4o", UpstreamModel: "mock-gpt-4o", Provider: "mock-openai",
 		KeyHint: "moc...ey-1", StatusCode: 200, LatencyMs: 1, TTFTMs: 1, PromptTokens: 40, CompletionTokens: 30,
@@ -52,15 +58,16 @@ func logRow(i int) *store.RequestLog {
 // inserts into SQLite on the other core, as in a running gateway; then,
 // off the clock, the benchmark waits until the batch is committed, so the
 // queue never fills and nothing takes the spill-file path. ns/row is the
-// request path's cost; rows/s is how fast SQLite took the rows, the rate
-// of log rows the gateway can sustain.
+// request path's cost (timed around Enqueue alone); rows/s is how fast
+// SQLite took the rows, the rate of log rows the gateway can sustain.
+// ns/op includes the wait, so the run stays near one second.
 func BenchmarkLogEnqueue(b *testing.B) {
 	const batch = 4096
 	db := openSQLite(b)
 	w := db.NewWriter(store.WriterOptions{Logger: quietLogger(), QueueSize: 2 * batch,
 		SpillPath: filepath.Join(b.TempDir(), "spill.jsonl")})
 	rows := make([]store.RequestLog, batch)
-	var drain time.Duration
+	var enqueue, drain time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
 		for i := range rows {
@@ -70,15 +77,14 @@ func BenchmarkLogEnqueue(b *testing.B) {
 		for i := range rows {
 			w.Enqueue(&rows[i])
 		}
-		b.StopTimer()
+		enqueue += time.Since(start)
 		target := w.Written() + batch
 		for w.Written() < target && w.Spilled() == 0 {
 			time.Sleep(time.Millisecond)
 		}
 		drain += time.Since(start)
-		b.StartTimer()
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/row")
+	b.ReportMetric(float64(enqueue.Nanoseconds())/float64(b.N*batch), "ns/row")
 	b.ReportMetric(float64(b.N*batch)/drain.Seconds(), "rows/s")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

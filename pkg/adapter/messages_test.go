@@ -107,7 +107,7 @@ func TestB_Request(t *testing.T) {
 			{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"},{"type":"tool_result","tool_use_id":"ghost","content":"boo"}]},
 			{"role":"assistant","content":[{"type":"tool_use","id":"t3","name":"f","input":{}}]},
 			{"role":"assistant","content":"done"}]}`)
-		assert.Equal(t, "user,assistant,tool,tool,user,assistant,tool,assistant,tool", oaRoles(r))
+		assert.Equal(t, "user,assistant,tool,tool,user,assistant,tool,assistant", oaRoles(r))
 		assert.Equal(t, "t1", r.Get("messages.2.tool_call_id").Str)
 		assert.Equal(t, "t2", r.Get("messages.3.tool_call_id").Str, "placeholder for the missing result")
 		assert.Contains(t, r.Get("messages.4.content").Str, "boo", "orphan result kept as user text")

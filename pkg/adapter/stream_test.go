@@ -91,6 +91,7 @@ func streamCases() []streamCase {
 		{name: "b_content_finish_one_chunk", in: "b_content_finish_one_chunk.in", b: b()},
 		{name: "b_no_finish", in: "b_no_finish.in", b: b()},
 		{name: "b_no_finish_tools", in: "b_no_finish_tools.in", b: b()},
+		{name: "b_stop_after_tools", in: "b_stop_after_tools.in", b: b()},
 		{name: "b_error_midstream", in: "b_error_midstream.in", b: b()},
 		{name: "b_truncated", in: "b_truncated.in", b: b()},
 	}
@@ -449,6 +450,12 @@ func TestStreamB_SDKAndSemantics(t *testing.T) {
 	})
 	t.Run("no finish reason with tools", func(t *testing.T) {
 		out, _ := streamOf(t, caseByName(t, "b_no_finish_tools"))
+		r := checkAnthropicStream(t, out)
+		require.Len(t, r.msg.Content, 1)
+		assert.Equal(t, anthropic.StopReasonToolUse, r.msg.StopReason, "no finish_reason after tool calls is tool_use")
+	})
+	t.Run("finish stop after tools", func(t *testing.T) {
+		out, _ := streamOf(t, caseByName(t, "b_stop_after_tools"))
 		r := checkAnthropicStream(t, out)
 		require.Len(t, r.msg.Content, 1)
 		assert.Equal(t, anthropic.StopReasonToolUse, r.msg.StopReason, "finish stop after tool calls is tool_use")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aigw/aigw/pkg/config"
 	"github.com/aigw/aigw/pkg/gateway"
+	"github.com/aigw/aigw/pkg/metrics"
 	"github.com/aigw/aigw/pkg/provider"
 	"github.com/aigw/aigw/pkg/store"
 )
@@ -74,6 +75,16 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 			log.Warn("alias hot reload is off", "error", err)
 		}
 	}
+	upstream := &http.Client{Transport: gateway.NewTransport()}
+	go probeKeys(bg, reg, upstream, cfg.Server.KeyProbeInterval, log)
+
+	m := metrics.New()
+	m.Gauge("aigw_log_queue_depth", "Log rows waiting to be written to the database.",
+		func() float64 { return float64(writer.QueueDepth()) })
+	m.Gauge("aigw_log_spilled_rows", "Log rows waiting in the spill file for the database to come back.",
+		func() float64 { return float64(writer.Spilled()) })
+	m.WatchKeys(reg)
+
 	if cfg.Logging.RetentionDays > 0 {
 		go db.RunRetention(bg, cfg.Logging.RetentionDays, time.Hour)
 	}
@@ -83,6 +94,8 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		Registry: reg,
 		Logs:     writer,
 		Logger:   log,
+		Client:   upstream,
+		Metrics:  m,
 		Catalog:  db,
 		Ready: func() error {
 			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -56,6 +56,9 @@ type Server struct {
 	// ShutdownGrace is how long in-flight requests and streams may run
 	// after SIGTERM before the server closes them.
 	ShutdownGrace time.Duration `mapstructure:"shutdown_grace"`
+	// KeyProbeInterval is how often keys set aside after a 401/403 are
+	// tried again.
+	KeyProbeInterval time.Duration `mapstructure:"key_probe_interval"`
 }
 
 // Auth is the [auth] section.
@@ -103,6 +106,7 @@ const (
 	DefaultRedirectFile     = "redirect.toml"
 	DefaultMaxBodyMB        = 32
 	DefaultShutdownGrace    = 30 * time.Second
+	DefaultKeyProbeInterval = time.Minute
 	DefaultDriver           = "sqlite"
 	DefaultSQLiteDSN        = "data/aigw.db"
 	DefaultTimezone         = "Asia/Shanghai"
@@ -202,6 +206,7 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("server.max_body_mb", DefaultMaxBodyMB)
 	v.SetDefault("server.default_provider", "")
 	v.SetDefault("server.shutdown_grace", DefaultShutdownGrace.String())
+	v.SetDefault("server.key_probe_interval", DefaultKeyProbeInterval.String())
 	v.SetDefault("auth.keys", []string{})
 	v.SetDefault("auth.admin_keys", []string{})
 	v.SetDefault("database.driver", DefaultDriver)
@@ -358,6 +363,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.ShutdownGrace < 0 {
 		bad("server.shutdown_grace", "must not be negative")
+	}
+	if c.Server.KeyProbeInterval <= 0 {
+		bad("server.key_probe_interval", "must be a positive duration such as 60s")
 	}
 	for i, k := range c.Auth.Keys {
 		if strings.TrimSpace(k) == "" {
