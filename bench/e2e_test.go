@@ -82,8 +82,13 @@ models = ["claude-mock-sonnet-4-5"]
 		b.Fatal(err)
 	}
 	writer := db.NewWriter(store.WriterOptions{Location: cfg.Location(), Logger: quietLogger()})
+	var sink gateway.LogSink = writer
+	if os.Getenv("AIGW_BENCH_LOG") == "off" {
+		// To see what the SQLite log costs: rows are dropped instead.
+		sink = nil
+	}
 	gw := gateway.New(gateway.Options{
-		Config: cfg, Registry: provider.NewRegistry(cfg, aliases), Logs: writer,
+		Config: cfg, Registry: provider.NewRegistry(cfg, aliases), Logs: sink,
 		Logger: quietLogger(), Metrics: metrics.New(),
 	})
 	srv := httptest.NewServer(gw.Handler())

@@ -331,17 +331,17 @@ func ChatToMessagesRequest(body []byte, opts ChatRequestOptions) ([]byte, ChatMe
 			// tool_result blocks must come first in a user turn [ANT-tools].
 			for _, b := range t.blocks {
 				if b.kind == 'r' {
-					w.raw(string(b.raw))
+					w.rawBytes(b.raw)
 				}
 			}
 			for _, b := range t.blocks {
 				if b.kind != 'r' {
-					w.raw(string(b.raw))
+					w.rawBytes(b.raw)
 				}
 			}
 		} else {
 			for _, b := range t.blocks {
-				w.raw(string(b.raw))
+				w.rawBytes(b.raw)
 			}
 		}
 		w.closeArr()
@@ -628,7 +628,7 @@ func systemBlocks(content, msgCC gjson.Result, param string, sys *jw) error {
 		blocks[n-1].raw = addCacheControl(blocks[n-1].raw, msgCC.Raw)
 	}
 	for _, b := range blocks {
-		sys.raw(string(b.raw))
+		sys.rawBytes(b.raw)
 	}
 	return nil
 }
@@ -963,7 +963,7 @@ func toolResultBlock(content, toolCallID gjson.Result, param string) (aBlock, er
 				} else {
 					b.extra = append(b.extra, p.raw)
 				}
-				w.raw(string(p.raw))
+				w.rawBytes(p.raw)
 			}
 			w.closeArr()
 			b.text = sb.String()

@@ -59,6 +59,9 @@ func (w *jw) float(f float64) {
 // raw writes an already valid JSON value.
 func (w *jw) raw(s string) { w.sep(); w.b = append(w.b, s...) }
 
+// rawBytes writes an already valid JSON value held in a byte slice.
+func (w *jw) rawBytes(b []byte) { w.sep(); w.b = append(w.b, b...) }
+
 // rawCompact writes a valid JSON value without insignificant whitespace,
 // so it can go on a single SSE data line.
 func (w *jw) rawCompact(s string) {

@@ -433,7 +433,7 @@ func writeUserMsg(w *jw, parts []oPart) {
 		w.openArr()
 		for _, p := range parts {
 			if p.raw != nil {
-				w.raw(string(p.raw))
+				w.rawBytes(p.raw)
 				continue
 			}
 			w.open()

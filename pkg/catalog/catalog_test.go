@@ -124,6 +124,7 @@ func TestFetchAnthropicFollowsPages(t *testing.T) {
 	assert.Equal(t, "claude-3-5-haiku-latest", models[2].ID)
 	assert.Equal(t, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), models[0].Created, "created_at converted to unix")
 	assert.Equal(t, "Model 0", models[0].DisplayName)
+	assert.Equal(t, "anthropic", models[0].OwnedBy)
 }
 
 func TestFetchErrorNamesKeyHintNotKey(t *testing.T) {

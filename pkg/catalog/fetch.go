@@ -206,7 +206,10 @@ func fetchAnthropic(ctx context.Context, client *http.Client, p *config.Provider
 			if id == "" {
 				continue
 			}
-			out = append(out, Model{ID: id, Created: unixOf(m.Get("created_at")), DisplayName: m.Get("display_name").String()})
+			// Anthropic's list has no owner field; every model it lists is
+			// Anthropic's, so say so rather than leave owned_by empty.
+			out = append(out, Model{ID: id, Created: unixOf(m.Get("created_at")), OwnedBy: "anthropic",
+				DisplayName: m.Get("display_name").String()})
 		}
 		next := doc.Get("last_id").String()
 		if probe || !doc.Get("has_more").Bool() {
