@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -97,17 +98,16 @@ func adminDo(t *testing.T, method, url, key, body string) (int, string) {
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	var b strings.Builder
-	_, _ = fmt.Fscan(resp.Body, &b)
-	buf := new(strings.Builder)
-	_, _ = fmt.Fprint(buf, b.String())
-	return resp.StatusCode, buf.String()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(data)
 }
 
 func TestAdminDisabledWithoutAdminKeys(t *testing.T) {
 	_, srv := adminServer(t, nil, &memCatalog{})
-	status, _ := adminDo(t, http.MethodGet, srv.URL+"/models/up", "anything", "")
+	status, body := adminDo(t, http.MethodGet, srv.URL+"/models/up", "anything", "")
 	assert.Equal(t, http.StatusForbidden, status)
+	assert.Contains(t, body, "admin endpoints are disabled")
 }
 
 func TestAdminWithoutCatalogStore(t *testing.T) {

@@ -176,7 +176,7 @@ func TestOutageLosesNothingAndReplaysTheSpillOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitFor(t, 5*time.Second, "rows beyond the memory bound to be spilled", func() bool { return w.Spilled() > 0 })
+	waitFor(t, 30*time.Second, "rows beyond the memory bound to be spilled", func() bool { return w.Spilled() > 0 })
 	assert.LessOrEqual(t, w.QueueDepth(), opts.QueueSize+opts.MaxBuffered+opts.BatchSize, "memory stays bounded")
 	assert.Zero(t, countRows(t, db), "nothing was written while the database was down")
 	assert.Greater(t, fi.calls.Load(), int64(1), "the writer kept retrying")
@@ -185,8 +185,8 @@ func TestOutageLosesNothingAndReplaysTheSpillOnce(t *testing.T) {
 	assert.Equal(t, w.Spilled(), lines, "Spilled reports the rows in the file")
 
 	fi.down.Store(false) // the database is back
-	waitFor(t, 10*time.Second, "every row in the database", func() bool { return countRows(t, db) == n })
-	waitFor(t, 5*time.Second, "the spill file to be emptied", func() bool { return w.Spilled() == 0 })
+	waitFor(t, 30*time.Second, "every row in the database", func() bool { return countRows(t, db) == n })
+	waitFor(t, 30*time.Second, "the spill file to be emptied", func() bool { return w.Spilled() == 0 })
 	require.NoError(t, w.Close(testCtx(t)))
 
 	assert.EqualValues(t, n, countRows(t, db), "each row exactly once")
@@ -232,7 +232,7 @@ func TestShutdownWhileDownSpillsAndTheNextStartReplays(t *testing.T) {
 	// Next start, database healthy: the spill file is replayed.
 	w2 := db.NewWriter(fastWriter(t, spill))
 	assert.EqualValues(t, 51, w2.Spilled(), "rows found at start")
-	waitFor(t, 5*time.Second, "the replay", func() bool { return countRows(t, db) == 51 && w2.Spilled() == 0 })
+	waitFor(t, 30*time.Second, "the replay", func() bool { return countRows(t, db) == 51 && w2.Spilled() == 0 })
 	require.NoError(t, w2.Close(testCtx(t)))
 	assertDistinctRequestIDs(t, db, 51)
 }
@@ -265,7 +265,7 @@ func TestReplayInterruptedByACrashInsertsEachRowOnce(t *testing.T) {
 	w := db.NewWriter(fastWriter(t, spill))
 	assert.EqualValues(t, 111, w.Spilled())
 	w.Enqueue(sampleRow(200)) // a live row arriving during the replay
-	waitFor(t, 5*time.Second, "both files replayed", func() bool { return w.Spilled() == 0 && countRows(t, db) == 111 })
+	waitFor(t, 30*time.Second, "both files replayed", func() bool { return w.Spilled() == 0 && countRows(t, db) == 111 })
 	require.NoError(t, w.Close(ctx))
 	assert.EqualValues(t, 111, countRows(t, db), "100 + 10 + 1 live, none twice, the torn line skipped")
 	assertDistinctRequestIDs(t, db, 111)
@@ -319,10 +319,10 @@ func TestWriterGaugesDuringAnOutage(t *testing.T) {
 	for i := range 300 {
 		w.Enqueue(sampleRow(i))
 	}
-	waitFor(t, 2*time.Second, "rows held in memory", func() bool { return w.QueueDepth() == 300 })
+	waitFor(t, 30*time.Second, "rows held in memory", func() bool { return w.QueueDepth() == 300 })
 	assert.Zero(t, w.Spilled())
 	fi.down.Store(false)
-	waitFor(t, 5*time.Second, "rows written", func() bool { return w.QueueDepth() == 0 && w.Written() == 300 })
+	waitFor(t, 30*time.Second, "rows written", func() bool { return w.QueueDepth() == 0 && w.Written() == 300 })
 	require.NoError(t, w.Close(testCtx(t)))
 }
 
