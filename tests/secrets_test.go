@@ -15,7 +15,6 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
 )
 
 // TestSecretsNeverLeak runs the binary through a busy session (good and
