@@ -83,7 +83,6 @@ func usageInjectable(path string) bool {
 
 // proxyOpenAI forwards an OpenAI-protocol request to an openai provider.
 func (s *Server) proxyOpenAI(c *gin.Context, route provider.Route, in *inbound, path string) {
-	rs := state(c)
 	body, err := rewriteModel(in.body, route)
 	if err != nil {
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "cannot set model in the request body: "+err.Error()))
@@ -99,34 +98,30 @@ func (s *Server) proxyOpenAI(c *gin.Context, route provider.Route, in *inbound, 
 			return
 		}
 	}
-	resp, aerr := s.send(c.Request.Context(), rs, &upstreamCall{
-		route: route, path: path, query: c.Request.URL.RawQuery, body: body, header: c.Request.Header,
-	})
-	if aerr != nil {
-		s.fail(c, aerr)
-		return
-	}
-	defer resp.done()
-	switch {
-	case resp.StatusCode >= 400:
-		s.relayError(c, resp)
-	case isEventStream(resp.Header):
+	s.passthrough(c, route, body, path, usageOpenAI, func(resp *upstreamResponse) {
 		s.relayOpenAIStream(c, resp, route.Provider, clientWantsUsage)
-	default:
-		s.relayBody(c, resp, usageOpenAI)
-	}
+	})
 }
 
 // proxyAnthropic forwards an Anthropic-protocol request to an anthropic
 // provider, model rewritten, stream relayed as is.
 func (s *Server) proxyAnthropic(c *gin.Context, route provider.Route, in *inbound, path string) {
-	rs := state(c)
 	body, err := rewriteModel(in.body, route)
 	if err != nil {
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "cannot set model in the request body: "+err.Error()))
 		return
 	}
-	resp, aerr := s.send(c.Request.Context(), rs, &upstreamCall{
+	s.passthrough(c, route, body, path, usageAnthropic, func(resp *upstreamResponse) {
+		s.relayAnthropicStream(c, resp, route.Provider)
+	})
+}
+
+// passthrough sends body upstream in the client's own protocol and relays
+// the answer: errors converted to the inbound shape, streams with relay,
+// whole bodies as they are.
+func (s *Server) passthrough(c *gin.Context, route provider.Route, body []byte, path string,
+	usage usageFunc, relay func(*upstreamResponse)) {
+	resp, aerr := s.send(c.Request.Context(), state(c), &upstreamCall{
 		route: route, path: path, query: c.Request.URL.RawQuery, body: body, header: c.Request.Header,
 	})
 	if aerr != nil {
@@ -138,9 +133,9 @@ func (s *Server) proxyAnthropic(c *gin.Context, route provider.Route, in *inboun
 	case resp.StatusCode >= 400:
 		s.relayError(c, resp)
 	case isEventStream(resp.Header):
-		s.relayAnthropicStream(c, resp, route.Provider)
+		relay(resp)
 	default:
-		s.relayBody(c, resp, usageAnthropic)
+		s.relayBody(c, resp, usage)
 	}
 }
 
