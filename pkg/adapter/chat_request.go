@@ -16,6 +16,10 @@ type ChatRequestOptions struct {
 	// max_completion_tokens nor max_tokens (Anthropic requires max_tokens);
 	// 4096 when 0.
 	DefaultMaxTokens int
+	// AdaptiveThinking maps reasoning_effort to thinking {type:"adaptive"}
+	// plus output_config.effort, for models (Opus/Sonnet 4.6 and later)
+	// where budget_tokens is deprecated. Default: enabled + budget_tokens.
+	AdaptiveThinking bool
 }
 
 // ChatMeta carries what the response side of direction A needs from the
@@ -58,6 +62,17 @@ func reasoningBudget(effort string) (budget int, ok bool) {
 	return 0, false
 }
 
+// adaptiveEffort maps reasoning_effort to output_config.effort.
+func adaptiveEffort(e string) string {
+	switch e {
+	case "minimal", "low":
+		return "low"
+	case "medium":
+		return "medium"
+	}
+	return "high"
+}
+
 // chatFields are the top-level fields of a Chat Completions request, read
 // in one pass (a 1 MB body is scanned once, not once per field).
 type chatFields struct {
@@ -92,7 +107,7 @@ type aTurn struct {
 func ChatToMessagesRequest(body []byte, opts ChatRequestOptions) ([]byte, ChatMeta, error) {
 	var meta ChatMeta
 	s := string(body) // one copy; every gjson result below points into s
-	if !gjson.Valid(s) {
+	if !validJSON(s) {
 		return nil, meta, badRequest("", "request body is not valid JSON")
 	}
 	root := gjson.Parse(s)
@@ -230,7 +245,7 @@ func ChatToMessagesRequest(body []byte, opts ChatRequestOptions) ([]byte, ChatMe
 	// Thinking: an explicit Anthropic-style `thinking` object (extension)
 	// wins over reasoning_effort.
 	budget := 0
-	adaptive := ""
+	adaptive, effort := "", ""
 	if present(f.thinking) {
 		if !f.thinking.IsObject() {
 			return nil, meta, badRequest("thinking", "thinking must be an object")
@@ -253,7 +268,14 @@ func ChatToMessagesRequest(body []byte, opts ChatRequestOptions) ([]byte, ChatMe
 		if f.reasoningEffort.Type != gjson.String || !ok {
 			return nil, meta, badRequest("reasoning_effort", "reasoning_effort must be one of none, minimal, low, medium, high, xhigh")
 		}
-		budget = b
+		switch {
+		case b == 0:
+		case opts.AdaptiveThinking:
+			adaptive = `{"type":"adaptive"}`
+			effort = adaptiveEffort(f.reasoningEffort.Str)
+		default:
+			budget = b
+		}
 	}
 
 	var names toolNames
@@ -275,7 +297,7 @@ func ChatToMessagesRequest(body []byte, opts ChatRequestOptions) ([]byte, ChatMe
 		last := turns[len(turns)-1]
 		if last.role == "assistant" {
 			budget, adaptive = 0, ""
-		} else if len(turns) >= 2 && len(last.blocks) > 0 && last.blocks[0].kind == 'r' {
+		} else if len(turns) >= 2 && hasKind(last.blocks, 'r') {
 			prev := turns[len(turns)-2]
 			if len(prev.blocks) == 0 || prev.blocks[0].kind != 'h' {
 				budget, adaptive = 0, ""
@@ -376,7 +398,14 @@ func ChatToMessagesRequest(body []byte, opts ChatRequestOptions) ([]byte, ChatMe
 		}
 		w.key("thinking")
 		if adaptive != "" {
-			w.raw(adaptive)
+			w.rawCompact(adaptive)
+			if effort != "" {
+				w.key("output_config")
+				w.open()
+				w.key("effort")
+				w.str(effort)
+				w.close()
+			}
 		} else {
 			w.open()
 			w.key("type")
@@ -995,21 +1024,22 @@ func fixToolPairs(turns []aTurn) []aTurn {
 		return turns
 	}
 	out := make([]aTurn, 0, len(turns)+1)
-	var pending []string // tool_use ids of the previous assistant turn
+	var pending []string            // tool_use ids of the previous assistant turn
+	pendingSet := map[string]bool{} // the same, for lookups (no quadratic scans)
 	for _, t := range turns {
 		if t.role == "assistant" {
 			if len(pending) > 0 {
 				out = append(out, aTurn{role: "user", blocks: placeholders(pending, nil)})
 			}
 			pending = pending[:0]
-			seen := map[string]bool{}
+			clear(pendingSet)
 			blocks := t.blocks[:0:0]
 			for _, b := range t.blocks {
 				if b.kind == 'u' {
-					if seen[b.id] {
+					if pendingSet[b.id] {
 						continue // a duplicate id would be rejected
 					}
-					seen[b.id] = true
+					pendingSet[b.id] = true
 					pending = append(pending, b.id)
 				}
 				blocks = append(blocks, b)
@@ -1025,7 +1055,7 @@ func fixToolPairs(turns []aTurn) []aTurn {
 				blocks = append(blocks, b)
 				continue
 			}
-			if contains(pending, b.id) && !answered[b.id] {
+			if pendingSet[b.id] && !answered[b.id] {
 				answered[b.id] = true
 				blocks = append(blocks, b)
 				continue
@@ -1049,11 +1079,21 @@ func fixToolPairs(turns []aTurn) []aTurn {
 		t.blocks = placeholders(missing, blocks)
 		out = append(out, t)
 		pending = pending[:0]
+		clear(pendingSet)
 	}
 	if len(pending) > 0 {
 		out = append(out, aTurn{role: "user", blocks: placeholders(pending, nil)})
 	}
 	return out
+}
+
+func hasKind(blocks []aBlock, k byte) bool {
+	for _, b := range blocks {
+		if b.kind == k {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {

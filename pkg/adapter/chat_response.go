@@ -14,7 +14,7 @@ import (
 // Messages response; the gateway answers 502.
 func MessagesToChatResponse(body []byte, meta ChatMeta) ([]byte, Usage, error) {
 	s := string(body)
-	if !gjson.Valid(s) {
+	if !validJSON(s) {
 		return nil, Usage{}, errors.New("convert anthropic response: body is not valid JSON")
 	}
 	root := gjson.Parse(s)

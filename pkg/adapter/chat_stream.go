@@ -52,7 +52,7 @@ func (s *MessagesToChatStream) Event(ev sse.Event) ([]byte, error) {
 		return nil, nil
 	}
 	d := string(ev.Data)
-	if !gjson.Valid(d) {
+	if !validJSON(d) {
 		return nil, fmt.Errorf("anthropic stream: %q event data is not valid JSON", ev.Name)
 	}
 	root := gjson.Parse(d)

@@ -384,6 +384,14 @@ func TestA_Thinking(t *testing.T) {
 		assert.Equal(t, "thinking,tool_use", blockTypes(r, 1))
 		assert.Equal(t, "sig", r.Get("messages.1.content.0.signature").Str)
 	})
+	t.Run("adaptive-only model", func(t *testing.T) {
+		r, meta := convA(t, `{"model":"x","messages":[{"role":"user","content":"q"}],"reasoning_effort":"high","temperature":0.5}`, ChatRequestOptions{UpstreamModel: "claude-opus-4-7", AdaptiveThinking: true})
+		assert.True(t, meta.Thinking)
+		assert.Equal(t, `{"type":"adaptive"}`, r.Get("thinking").Raw)
+		assert.Equal(t, "high", r.Get("output_config.effort").Str)
+		assert.EqualValues(t, 4096, r.Get("max_tokens").Int(), "no budget to add")
+		assert.False(t, r.Get("temperature").Exists())
+	})
 	e := convAErr(t, `{"model":"x","messages":[{"role":"user","content":"q"}],"reasoning_effort":"extreme"}`)
 	assert.Equal(t, "reasoning_effort", e.Param)
 }
@@ -438,4 +446,41 @@ func TestA_Response(t *testing.T) {
 	assert.Error(t, err)
 	_, _, err = MessagesToChatResponse([]byte(`{"type":"error","error":{"type":"api_error","message":"x"}}`), ChatMeta{})
 	assert.Error(t, err)
+}
+
+// Hostile shapes must stay cheap and must not crash: many tool calls (no
+// quadratic pairing) and deep nesting (gjson recursion).
+func TestA_HostileInputs(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString(`{"model":"x","messages":[{"role":"user","content":"q"},{"role":"assistant","tool_calls":[`)
+	const n = 20000
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"id":"c` + itoa(i) + `","type":"function","function":{"name":"f","arguments":"{}"}}`)
+	}
+	sb.WriteString(`]}`)
+	for i := 0; i < n; i++ {
+		sb.WriteString(`,{"role":"tool","tool_call_id":"c` + itoa(i) + `","content":"r"}`)
+	}
+	sb.WriteString(`]}`)
+	r, _ := convA(t, sb.String())
+	assert.Len(t, r.Get("messages.2.content").Array(), n)
+
+	deep := `{"model":"x","messages":[{"role":"user","content":"q"}],"tools":[{"type":"function","function":{"name":"f","parameters":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}}]}`
+	_, _, err := ChatToMessagesRequest([]byte(deep), ChatRequestOptions{UpstreamModel: "c"})
+	assert.Error(t, err)
+	_, _, err = MessagesToChatResponse([]byte(strings.Repeat("[", 100000)), ChatMeta{})
+	assert.Error(t, err)
+	args := `{"model":"x","messages":[{"role":"user","content":"q"},{"role":"assistant","tool_calls":[{"id":"c","function":{"name":"f","arguments":"{\"a\":` + strings.Repeat("[", 100000) + `"}}]}]}`
+	r, _ = convA(t, args)
+	assert.Equal(t, "{}", r.Get("messages.1.content.0.input").Raw, "deeply nested arguments are not parsed")
+}
+
+func TestA_ThinkingToolLoopUserTextFirst(t *testing.T) {
+	// The merged user turn starts with text before the tool result; it is
+	// still a tool loop.
+	_, meta := convA(t, `{"model":"x","messages":[{"role":"user","content":"q"},{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"user","content":"fyi"},{"role":"tool","tool_call_id":"c","content":"r"}],"reasoning_effort":"medium"}`)
+	assert.False(t, meta.Thinking)
 }

@@ -46,8 +46,11 @@
 //   - reasoning_effort minimal/low → thinking budget 1024, medium 2048,
 //     high 4096, xhigh 8192 (none: off); an Anthropic-style `thinking`
 //     object is also accepted. max_tokens is raised by the budget when it
-//     would not exceed it. With thinking: no temperature/top_k, top_p only
-//     within [0.95, 1], forced tool_choice downgraded to auto.
+//     would not exceed it. With ChatRequestOptions.AdaptiveThinking (models
+//     where budget_tokens is deprecated) it becomes thinking
+//     {type:"adaptive"} plus output_config.effort instead. With thinking: no
+//     temperature/top_k, top_p only within [0.95, 1], forced tool_choice
+//     downgraded to auto.
 //   - web_search_options → the web_search server tool.
 //   - responses: text blocks concatenated (content null when there are only
 //     tool calls); thinking → reasoning_content plus thinking_blocks (with

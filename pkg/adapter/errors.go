@@ -50,7 +50,7 @@ func unsupported(param, format string, args ...any) *Error {
 // param and code are null when empty. An empty typ is derived from status.
 func OpenAIErrorBody(status int, typ, code, param, message string) []byte {
 	if typ == "" {
-		typ = openAIErrorType(status)
+		typ = OpenAIErrorType(status)
 	}
 	w := jw{b: make([]byte, 0, 96+len(message))}
 	w.open()
@@ -77,8 +77,9 @@ func OpenAIErrorBody(status int, typ, code, param, message string) []byte {
 	return w.b
 }
 
-// openAIErrorType is the OpenAI-style type used when none is known.
-func openAIErrorType(status int) string {
+// OpenAIErrorType is the OpenAI-style error type for a status, used when
+// the upstream gave none.
+func OpenAIErrorType(status int) string {
 	switch {
 	case status == http.StatusUnauthorized:
 		return "authentication_error"
@@ -163,7 +164,7 @@ func isAnthropicErrorType(t string) bool {
 // {"error":"text"}, {"message":"text"}, HTML or plain text.
 func upstreamMessage(status int, body []byte) string {
 	s := string(body)
-	if gjson.Valid(s) {
+	if validJSON(s) {
 		r := gjson.Parse(s)
 		e := r.Get("error")
 		switch {
@@ -256,7 +257,7 @@ func OpenAIErrorFromUpstream(status int, upstreamBody []byte) []byte {
 	msg := upstreamMessage(status, upstreamBody)
 	typ, code, param := "", "", ""
 	s := string(upstreamBody)
-	if gjson.Valid(s) {
+	if validJSON(s) {
 		e := gjson.Get(s, "error")
 		if e.IsObject() {
 			if t := e.Get("type"); t.Type == gjson.String {
@@ -280,7 +281,7 @@ func OpenAIErrorFromUpstream(status int, upstreamBody []byte) []byte {
 // Anthropic shape; an Anthropic-shaped body is passed through unchanged.
 func AnthropicErrorFromUpstream(status int, upstreamBody []byte) []byte {
 	s := string(upstreamBody)
-	if gjson.Valid(s) {
+	if validJSON(s) {
 		r := gjson.Parse(s)
 		if r.Get("type").Str == "error" && r.Get("error").IsObject() &&
 			r.Get("error.type").Type == gjson.String && r.Get("error.message").Type == gjson.String {
@@ -288,7 +289,7 @@ func AnthropicErrorFromUpstream(status int, upstreamBody []byte) []byte {
 		}
 	}
 	typ := AnthropicErrorType(status)
-	if gjson.Valid(s) {
+	if validJSON(s) {
 		// An OpenAI-compatible upstream sometimes already uses an Anthropic
 		// type name (e.g. a proxy in front of Claude); keep it when valid.
 		if t := gjson.Get(s, "error.type"); t.Type == gjson.String && isAnthropicErrorType(t.Str) {

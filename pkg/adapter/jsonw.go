@@ -171,5 +171,45 @@ func appendStringBytes(dst, s []byte) []byte {
 // whitespace allowed).
 func isJSONObject(s string) bool {
 	t := strings.TrimSpace(s)
-	return len(t) > 0 && t[0] == '{' && gjson.Valid(t)
+	return len(t) > 0 && t[0] == '{' && validJSON(t)
 }
+
+// maxDepth bounds JSON nesting. gjson recurses per level, so a body of a few
+// million '[' would overflow the goroutine stack — a fatal error no
+// recover() catches. Upstream bodies reach this package unchecked, so every
+// entry point checks. Real payloads (tool schemas included) stay far below.
+const maxDepth = 512
+
+// depthOK reports whether s nests arrays and objects at most maxDepth deep.
+// One pass, skipping string contents.
+func depthOK(s string) bool {
+	depth := 0
+	inStr := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if inStr {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '[', '{':
+			depth++
+			if depth > maxDepth {
+				return false
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return true
+}
+
+// validJSON is gjson.Valid behind the depth guard.
+func validJSON(s string) bool { return depthOK(s) && gjson.Valid(s) }

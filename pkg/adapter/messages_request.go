@@ -60,7 +60,7 @@ type messagesFields struct {
 func MessagesToChatRequest(body []byte, opts MessagesRequestOptions) ([]byte, MessagesMeta, error) {
 	var meta MessagesMeta
 	s := string(body)
-	if !gjson.Valid(s) {
+	if !validJSON(s) {
 		return nil, meta, badRequest("", "request body is not valid JSON")
 	}
 	root := gjson.Parse(s)
@@ -453,6 +453,10 @@ func writeUserMsg(w *jw, parts []oPart) {
 func userTurn(w *jw, content gjson.Result, param string, pending *[]string, count *int) ([]oPart, error) {
 	var parts []oPart
 	answered := map[string]bool{}
+	open := make(map[string]bool, len(*pending))
+	for _, id := range *pending {
+		open[id] = true
+	}
 	var err error
 	j := -1
 	content.ForEach(func(_, b gjson.Result) bool {
@@ -466,7 +470,7 @@ func userTurn(w *jw, content gjson.Result, param string, pending *[]string, coun
 				err = e
 				return false
 			}
-			if contains(*pending, id) && !answered[id] {
+			if open[id] && !answered[id] {
 				answered[id] = true
 				if len(media) > 0 {
 					// OpenAI tool messages are text only: the images go into
@@ -714,12 +718,14 @@ func writeAssistant(w *jw, content gjson.Result, param string, names *toolNames)
 	}
 	ids := make([]string, 0, len(calls))
 	if len(calls) > 0 {
+		seen := make(map[string]bool, len(calls))
 		w.key("tool_calls")
 		w.openArr()
 		for _, c := range calls {
-			if contains(ids, c.id) {
+			if seen[c.id] {
 				continue // OpenAI rejects duplicate ids
 			}
+			seen[c.id] = true
 			ids = append(ids, c.id)
 			w.open()
 			w.key("id")

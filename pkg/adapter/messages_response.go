@@ -13,7 +13,7 @@ import (
 // sent something that is not a chat completion; the gateway answers 502.
 func ChatToMessagesResponse(body []byte, meta MessagesMeta) ([]byte, Usage, error) {
 	s := string(body)
-	if !gjson.Valid(s) {
+	if !validJSON(s) {
 		return nil, Usage{}, errors.New("convert openai response: body is not valid JSON")
 	}
 	root := gjson.Parse(s)

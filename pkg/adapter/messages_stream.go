@@ -58,7 +58,7 @@ func (s *ChatToMessagesStream) Event(ev sse.Event) ([]byte, error) {
 		return s.finalize(nil), nil
 	}
 	d := string(ev.Data)
-	if !gjson.Valid(d) {
+	if !validJSON(d) {
 		return nil, fmt.Errorf("openai stream: chunk is not valid JSON")
 	}
 	root := gjson.Parse(d)

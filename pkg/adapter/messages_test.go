@@ -150,10 +150,10 @@ func TestB_Request(t *testing.T) {
 	t.Run("tool_choice mapping", func(t *testing.T) {
 		tools := `"tools":[{"name":"f","input_schema":{"type":"object"}}]`
 		for in, want := range map[string]string{
-			`{"type":"auto"}`:                                 `"auto"`,
-			`{"type":"any"}`:                                  `"required"`,
-			`{"type":"none"}`:                                 `"none"`,
-			`{"type":"tool","name":"f"}`:                      `{"type":"function","function":{"name":"f"}}`,
+			`{"type":"auto"}`:            `"auto"`,
+			`{"type":"any"}`:             `"required"`,
+			`{"type":"none"}`:            `"none"`,
+			`{"type":"tool","name":"f"}`: `{"type":"function","function":{"name":"f"}}`,
 			`{"type":"any","disable_parallel_tool_use":true}`: `"required"`,
 		} {
 			r, _ := convB(t, `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"q"}],`+tools+`,"tool_choice":`+in+`}`)

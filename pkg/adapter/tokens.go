@@ -13,7 +13,7 @@ import (
 // tokenizer: good for budgeting, not billing.
 func EstimateInputTokens(messagesBody []byte) (int, error) {
 	s := string(messagesBody)
-	if !gjson.Valid(s) {
+	if !validJSON(s) {
 		return 0, badRequest("", "request body is not valid JSON")
 	}
 	root := gjson.Parse(s)

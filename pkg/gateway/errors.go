@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -42,25 +41,8 @@ const (
 	codeInvalidParameter = "invalid_parameter"
 )
 
-func openAIType(status int) string {
-	switch {
-	case status == http.StatusUnauthorized:
-		return "authentication_error"
-	case status == http.StatusForbidden:
-		return "permission_error"
-	case status == http.StatusNotFound:
-		return "not_found_error"
-	case status == http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case status >= 500:
-		return "server_error"
-	default:
-		return "invalid_request_error"
-	}
-}
-
 func newAPIError(status int, code, message string) *apiError {
-	return &apiError{status: status, typ: openAIType(status), code: code, message: message}
+	return &apiError{status: status, typ: adapter.OpenAIErrorType(status), code: code, message: message}
 }
 
 // body renders the error in the inbound protocol's shape.

@@ -72,7 +72,7 @@ func (m *Metrics) ObserveRequest(row *store.RequestLog) {
 		m.errors.WithLabelValues(row.Provider, row.UpstreamModel, status).Inc()
 	}
 	m.latency.WithLabelValues(row.Provider).Observe(float64(row.LatencyMs) / 1000)
-	if row.TTFTMs > 0 {
+	if row.ResponseBytes > 0 { // something reached the client
 		m.ttfb.WithLabelValues(row.Provider).Observe(float64(row.TTFTMs) / 1000)
 	}
 	if row.PromptTokens > 0 {
