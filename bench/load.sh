@@ -14,27 +14,27 @@
 #
 # Usage: bench/load.sh            (from anywhere; needs Go, root or sudo for apt)
 # Tunables (environment):
-#   ROUNDS=2 DURATION=5 CONNS=32       wrk rounds, seconds per run, connections
+#   ROUNDS=3 DURATION=4 CONNS=32       rounds, seconds per wrk run, connections
 #   RATE=1000 RATE_DURATION=10         vegeta fixed-rate latency test
-#   BIG_RATE=50 BIG_DURATION=5         vegeta with a 1 MB body
+#   BIG_RATE=50 BIG_DURATION=3         vegeta with a 1 MB body
 #   SLOW_STREAMS=500 SLOW_DELAY=100ms SLOW_DURATION=10   slow-stream memory test
-#   BASE_PORT=18080 MAX_SECONDS=420    ports BASE_PORT..+4; hard time limit
+#   BASE_PORT=18080 MAX_SECONDS=480    ports BASE_PORT..+4; hard time limit
 #   AIGW_BENCH_TOOLS=/tmp/aigw-bench-tools   where vegeta is installed if missing
 #   KEEP=1                              keep the temp folder (configs, logs, raw results)
 set -euo pipefail
 
-ROUNDS=${ROUNDS:-2}
-DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-4}
 CONNS=${CONNS:-32}
 RATE=${RATE:-1000}
 RATE_DURATION=${RATE_DURATION:-10}
 BIG_RATE=${BIG_RATE:-50}
-BIG_DURATION=${BIG_DURATION:-5}
+BIG_DURATION=${BIG_DURATION:-3}
 SLOW_STREAMS=${SLOW_STREAMS:-500}
 SLOW_DELAY=${SLOW_DELAY:-100ms}
 SLOW_DURATION=${SLOW_DURATION:-10}
 BASE_PORT=${BASE_PORT:-18080}
-MAX_SECONDS=${MAX_SECONDS:-420}
+MAX_SECONDS=${MAX_SECONDS:-480}
 VEGETA_VERSION=${VEGETA_VERSION:-v12.13.0}
 TOOLS=${AIGW_BENCH_TOOLS:-${TMPDIR:-/tmp}/aigw-bench-tools}
 
@@ -64,7 +64,7 @@ die() {
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	[[ -n $WATCHDOG ]] && kill "$WATCHDOG" 2>/dev/null || true
+	if [[ -n $WATCHDOG ]]; then kill "$WATCHDOG" 2>/dev/null || true; fi
 	# Only the processes started here, by pid; nginx's master takes its
 	# workers down with it.
 	local pid
@@ -90,10 +90,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'log "time limit of ${MAX_SECONDS}s reached"; exit 124' TERM
 
-# The watchdog bounds the whole run, whatever hangs.
+# The watchdog bounds the whole run, whatever hangs. Its sleep is killed
+# with it, so nothing of this script outlives the run.
 (
-	sleep "$MAX_SECONDS"
-	kill -TERM $$ 2>/dev/null
+	sleep "$MAX_SECONDS" &
+	sleeper=$!
+	trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+	wait "$sleeper" && kill -TERM $$ 2>/dev/null
 ) &
 WATCHDOG=$!
 
@@ -173,6 +176,7 @@ hwm_kib() {
 # after its closing parenthesis (utime and stime are fields 14 and 15).
 cpu_ticks() {
 	local sum=0 pid rest
+	local -a f
 	for pid in "$@"; do
 		rest=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
 		read -r -a f <<<"$rest"
@@ -212,8 +216,8 @@ wait_port() {
 # ---------------------------------------------------------------- build and start
 
 log "building aigw"
-(cd "$ROOT" && go build -o "$WORK/aigw" .) || die "go build failed"
-AIGW=$WORK/aigw
+AIGW=$WORK/bin/aigw
+(cd "$ROOT" && go build -o "$AIGW" .) || die "go build failed"
 
 "$AIGW" mock --listen "127.0.0.1:$MOCK_PORT" --chunks 20 >"$WORK/mock.log" 2>&1 &
 PIDS+=($!)
@@ -316,8 +320,12 @@ wait_port "$AIGW_PORT" aigw
 # provider-prefixed model, so it resolves the route and rewrites the model.
 CHAT='{"model":"mock-gpt-4o","messages":[{"role":"system","content":"You are a helpful assistant. Answer briefly."},{"role":"user","content":"Write one sentence about what an AI gateway does between a client and an upstream model provider, and why it should add little latency."}],"max_tokens":128,"temperature":0.2,"user":"bench"}'
 MSGS='{"model":"claude-mock-sonnet-4-5","system":"You are a helpful assistant. Answer briefly.","messages":[{"role":"user","content":"Write one sentence about what an AI gateway does between a client and an upstream model provider, and why it should add little latency."}],"max_tokens":128,"temperature":0.2}'
-stream_of() { sed 's/"max_tokens"/"stream":true,"max_tokens"/' <<<"$1"; }
-model_of() { sed "s|^{\"model\":\"[^\"]*\"|{\"model\":\"$2\"|" <<<"$1"; }
+stream_of() { echo "${1/\"max_tokens\"/\"stream\":true,\"max_tokens\"}"; }
+# model_of BODY MODEL: BODY (which starts with {"model":"...") with MODEL.
+model_of() {
+	local rest=${1#\{\"model\":\"*\"}
+	echo "{\"model\":\"$2\"$rest"
+}
 
 B=$WORK/bodies
 mkdir -p "$B"
@@ -423,11 +431,11 @@ EOF
 	echo "$f"
 }
 
-# record KIND CASE ROUND VALUE...: one raw result line.
-record() { printf '%s\n' "$(
-	IFS=$'\t'
-	echo "$*"
-)" >>"$RESULTS"; }
+# record KIND CASE ROUND VALUE...: one tab-separated raw result line.
+record() {
+	local IFS=$'\t'
+	echo "$*" >>"$RESULTS"
+}
 
 # pids_of TARGET: the processes whose CPU a target costs (none for direct:
 # the mock is everyone's upstream).
@@ -444,12 +452,12 @@ run_wrk() {
 	local -a pids
 	mapfile -t pids < <(pids_of "$target")
 	local t0=0 t1=0
-	((${#pids[@]})) && t0=$(cpu_ticks "${pids[@]}")
+	if ((${#pids[@]})); then t0=$(cpu_ticks "${pids[@]}"); fi
 	line=$(timeout $((dur + 30)) wrk -t1 -c"$conns" -d"${dur}s" --timeout 10s -s "$(lua_of "$c")" \
 		"$(url_of "$target")${CASE_PATH[$c]}" | grep '^RESULT') || die "$c: wrk failed"
 	# Let the log writer's last batch land inside the measured CPU.
 	sleep 0.3
-	((${#pids[@]})) && t1=$(cpu_ticks "${pids[@]}")
+	if ((${#pids[@]})); then t1=$(cpu_ticks "${pids[@]}"); fi
 	local req us err non2xx
 	read -r _ req us err non2xx <<<"$line"
 	local rps cpu_us=-
@@ -457,7 +465,7 @@ run_wrk() {
 	if ((${#pids[@]})) && ((req > 0)); then
 		cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v r="$req" 'BEGIN {printf "%.1f", d / hz * 1e6 / r}')
 	fi
-	((err + non2xx > 0)) && log "warning: $c: $err socket errors, $non2xx non-2xx answers"
+	if ((err + non2xx > 0)); then log "warning: $c: $err socket errors, $non2xx non-2xx answers"; fi
 	record wrk "$c" "$round" "$rps" "$cpu_us" "$err" "$non2xx"
 	log "round $round $c: $rps req/s, cpu ${cpu_us} us/req"
 }
@@ -526,8 +534,8 @@ for round in $(seq "$ROUNDS"); do
 		for t in direct nginx aigw; do run_wrk "$test/$t" "$round"; done
 	done
 	for t in direct nginx aigw; do run_vegeta "nonstream/$t" "$round" "$RATE" "$RATE_DURATION"; done
+	for t in direct nginx aigw; do run_vegeta "big/$t" "$round" "$BIG_RATE" "$BIG_DURATION"; done
 done
-for t in direct nginx aigw; do run_vegeta "big/$t" 1 "$BIG_RATE" "$BIG_DURATION"; done
 
 PEAK_AIGW=$(hwm_kib "$AIGW_PID")
 mapfile -t NGX < <(nginx_pids)
@@ -551,9 +559,9 @@ SLOW_WRK=$!
 G_DURING=0
 while kill -0 "$SLOW_WRK" 2>/dev/null; do
 	r=$(rss_kib "$AIGW_PID")
-	((r > SLOW_MAX)) && SLOW_MAX=$r
+	if ((r > SLOW_MAX)); then SLOW_MAX=$r; fi
 	g=$(goroutines)
-	[[ $g != n/a ]] && ((${g%.*} > G_DURING)) && G_DURING=${g%.*}
+	if [[ $g != n/a ]] && ((${g%.*} > G_DURING)); then G_DURING=${g%.*}; fi
 	sleep 0.5
 done
 wait "$SLOW_WRK" || true
@@ -573,10 +581,12 @@ SPILLED=0
 
 # ---------------------------------------------------------------- report
 
-# mean KIND CASE COLUMN: the mean over rounds of one result column.
+# mean KIND CASE COLUMN: the median over rounds of one result column. The
+# median, not the mean: on a shared machine one disturbed round (another
+# job taking a core) would otherwise decide the result.
 mean() {
-	awk -F'\t' -v k="$1" -v c="$2" -v col="$3" '$1 == k && $2 == c && $col != "-" {s += $col; n++}
-		END {if (n) printf "%.2f", s / n; else print "-"}' "$RESULTS"
+	awk -F'\t' -v k="$1" -v c="$2" -v col="$3" '$1 == k && $2 == c && $col != "-" {print $col}' "$RESULTS" |
+		sort -g | awk '{v[NR] = $1} END {if (!NR) print "-"; else if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b}'; }
 fmt0() { awk -v a="$1" 'BEGIN {if (a == "-") print "-"; else printf "%.0f", a}'; }
@@ -585,7 +595,7 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 echo
 echo "== aigw load benchmark: $(date '+%Y-%m-%d %H:%M %Z'), $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
-echo "   rounds $ROUNDS x ${DURATION}s, wrk -t1 -c$CONNS; vegeta $RATE/s x ${RATE_DURATION}s; $(wrk -v 2>&1 | head -1 | awk '{print "wrk", $2}'), $("$NGINX" -v 2>&1 | awk '{print $3}'), vegeta $VEGETA_VERSION"
+echo "   medians of $ROUNDS interleaved rounds; rounds $ROUNDS x ${DURATION}s, wrk -t1 -c$CONNS; vegeta $RATE/s x ${RATE_DURATION}s; $(wrk -v 2>&1 | head -1 | awk '{print "wrk", $2}'), $("$NGINX" -v 2>&1 | awk '{print $3}'), vegeta $VEGETA_VERSION"
 echo "   load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine inflates the noise)"
 echo
 printf '%-15s %-7s %10s %9s %9s %12s\n' test target "req/s" "/direct" "/nginx" "CPU us/req"

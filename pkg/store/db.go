@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	_ "time/tzdata" // timestamps in Asia/Shanghai even on a machine without zoneinfo
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -42,10 +43,29 @@ type DB struct {
 	dataDir string
 }
 
+// OpenOption changes how Open behaves.
+type OpenOption func(*openOptions)
+
+type openOptions struct {
+	migrate bool
+	log     *slog.Logger
+}
+
+// WithoutMigrations opens the database as it is, for `aigw migrate`, which
+// applies them itself and reports what it applied.
+func WithoutMigrations() OpenOption { return func(o *openOptions) { o.migrate = false } }
+
+// WithLogger sets where the store logs (default slog.Default()).
+func WithLogger(l *slog.Logger) OpenOption { return func(o *openOptions) { o.log = l } }
+
 // Open connects to the database described by cfg (sqlite or postgres),
 // creating the SQLite file and its folder if missing, and applies pending
 // migrations. Timestamps are stored and shown in cfg.Timezone.
-func Open(ctx context.Context, cfg config.Database) (*DB, error) {
+func Open(ctx context.Context, cfg config.Database, opts ...OpenOption) (*DB, error) {
+	o := openOptions{migrate: true, log: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	tz := cfg.Timezone
 	if tz == "" {
 		tz = config.DefaultTimezone
@@ -54,7 +74,7 @@ func Open(ctx context.Context, cfg config.Database) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database.timezone %q: %w (use an IANA name such as Asia/Shanghai or UTC)", tz, err)
 	}
-	db := &DB{loc: loc, log: slog.Default()}
+	db := &DB{loc: loc, log: o.log}
 
 	switch cfg.Driver {
 	case "", dialectSQLite:
@@ -69,6 +89,9 @@ func Open(ctx context.Context, cfg config.Database) (*DB, error) {
 		return nil, err
 	}
 
+	if !o.migrate {
+		return db, nil
+	}
 	applied, err := db.Migrate(ctx)
 	if err != nil {
 		db.Close()

@@ -112,7 +112,7 @@ func forEachDialect(t *testing.T, fn func(t *testing.T, cfg config.Database)) {
 
 func mustOpen(t testing.TB, cfg config.Database) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), cfg)
+	db, err := Open(context.Background(), cfg, WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatalf("Open(%s): %v", cfg.Driver, err)
 	}

@@ -64,10 +64,9 @@ func TestMigrationsTwiceAreANoop(t *testing.T) {
 
 func TestMigrateReportsWhatItApplied(t *testing.T) {
 	cfg := sqliteConfig(t)
-	require.NoError(t, os.MkdirAll(filepath.Dir(cfg.DSN), 0o755))
-	// A database with no schema: Open applies 00001 and Migrate finds nothing.
-	db := &DB{loc: mustLoc(t, "UTC"), log: discardLogger()}
-	require.NoError(t, db.openSQLite(context.Background(), cfg.DSN))
+	// A database with no schema, opened as `aigw migrate` does.
+	db, err := Open(context.Background(), cfg, WithoutMigrations(), WithLogger(discardLogger()))
+	require.NoError(t, err)
 	defer db.Close()
 	applied, err := db.Migrate(context.Background())
 	require.NoError(t, err)

@@ -98,6 +98,7 @@ func (s *spillFile) takeForReplay() (string, error) {
 	if _, err := os.Stat(s.replayPath); err == nil {
 		return s.replayPath, nil
 	}
+	s.rotating.Store(0) // no replay file (removed by hand?): nothing rotating
 	if s.active.Load() == 0 {
 		return "", nil
 	}

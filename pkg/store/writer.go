@@ -91,6 +91,11 @@ type Writer struct {
 
 	stop     chan context.Context
 	done     chan struct{}
+	// runCtx ends when Close is called, so that a long replay or a hung
+	// insert does not hold up the shutdown, which then works under Close's
+	// own context.
+	runCtx    context.Context
+	cancelRun context.CancelFunc
 	closeErr error
 	once     sync.Once
 
@@ -123,6 +128,7 @@ func (db *DB) newWriter(opts WriterOptions, insert insertFunc) *Writer {
 		stop:   make(chan context.Context, 1),
 		done:   make(chan struct{}),
 	}
+	w.runCtx, w.cancelRun = context.WithCancel(context.Background())
 	spill, err := newSpillFile(opts.SpillPath)
 	if err != nil {
 		// An unreadable spill file must not stop the gateway; its rows stay
@@ -216,6 +222,7 @@ func (w *Writer) Close(ctx context.Context) error {
 		w.closed = true
 		w.mu.Unlock()
 		w.stop <- ctx
+		w.cancelRun()
 	})
 	<-w.done // every step of the shutdown is bounded by ctx
 	if w.closeErr != nil {

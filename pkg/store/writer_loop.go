@@ -16,7 +16,7 @@ func (w *Writer) run() {
 	defer close(w.done)
 	tick := time.NewTicker(w.opts.FlushInterval)
 	defer tick.Stop()
-	ctx := context.Background()
+	ctx := w.runCtx
 	for {
 		select {
 		case r := <-w.ch:
@@ -82,7 +82,9 @@ func (w *Writer) insertBatch(ctx context.Context, rows []*RequestLog) error {
 	n, err := w.insert(ictx, rows)
 	cancel()
 	if err != nil {
-		w.fail(err)
+		if ctx.Err() == nil { // not a failure when Close interrupted it
+			w.fail(err)
+		}
 		return err
 	}
 	w.written.Add(uint64(n))
@@ -130,22 +132,23 @@ func (w *Writer) bound() {
 		"rows", n, "file", w.spill.path, "spilled_rows", w.spill.rows())
 }
 
-// replay inserts the rows of the spill file. On failure the file stays and
-// is replayed from its start later: inserts skip request ids already
-// stored, so rows written by the failed attempt are not duplicated.
-func (w *Writer) replay(ctx context.Context) {
+// replay inserts the rows of one spill file and reports whether it got
+// through. On failure the file stays and is replayed from its start later:
+// inserts skip request ids already stored, so rows written by the failed
+// attempt are not duplicated.
+func (w *Writer) replay(ctx context.Context) bool {
 	path, err := w.spill.takeForReplay()
 	if err != nil {
 		w.log.Error("cannot replay the log spill file", "error", err)
-		return
+		return false
 	}
 	if path == "" {
-		return
+		return true
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		w.log.Error("cannot replay the log spill file", "file", path, "error", err)
-		return
+		return false
 	}
 	defer f.Close()
 	sr := &spillReader{r: bufio.NewReaderSize(f, 256<<10)}
@@ -157,21 +160,21 @@ func (w *Writer) replay(ctx context.Context) {
 		eof := errors.Is(err, io.EOF)
 		if err != nil && !eof {
 			w.log.Error("cannot replay the log spill file", "file", path, "error", err)
-			return
+			return false
 		}
 		if row != nil {
 			batch = append(batch, row)
 		}
 		if len(batch) == cap(batch) || eof && len(batch) > 0 {
 			if w.insertBatch(ctx, batch) != nil {
-				return
+				return false
 			}
 			rows += len(batch)
 			batch = batch[:0]
 			// Keep the live queue moving while a long file replays.
 			w.take()
 			if len(w.pending) >= w.opts.BatchSize && !w.flush(ctx) {
-				return
+				return false
 			}
 		}
 		if eof {
@@ -180,10 +183,11 @@ func (w *Writer) replay(ctx context.Context) {
 	}
 	if err := w.spill.replayed(); err != nil {
 		w.log.Error("spilled rows replayed but the file could not be removed; a later replay skips them", "error", err)
-		return
+		return false
 	}
 	w.log.Info("spilled log rows replayed into the database", "rows", rows,
 		"new_rows", w.written.Load()-before, "unreadable_lines", sr.bad, "file", path)
+	return true
 }
 
 // shutdown writes everything still queued. If the database keeps failing
@@ -213,9 +217,13 @@ func (w *Writer) shutdown(ctx context.Context) error {
 		t.Stop()
 	}
 	// Rows that overflowed the queue in a burst: put them in place now
-	// rather than at the next start, while there is time.
-	if len(w.pending) == 0 && w.spill.rows() > 0 && ctx.Err() == nil {
-		w.replay(ctx)
+	// rather than at the next start, while there is time. Both files may
+	// hold rows (a replay interrupted by Close, and newer spills).
+	// At most a few rounds: rows enqueued after Close keep spilling.
+	for range 3 {
+		if len(w.pending) > 0 || w.spill.rows() == 0 || ctx.Err() != nil || !w.replay(ctx) {
+			break
+		}
 	}
 
 	var errs []error
