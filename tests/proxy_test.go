@@ -248,6 +248,7 @@ func TestClientCredentialsNeverForwarded(t *testing.T) {
 	req.Header.Set("Api-Key", clientKey)
 	req.Header.Set("Connection", "keep-alive, X-Custom-Hop")
 	req.Header.Set("X-Custom-Hop", "1")
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -265,6 +266,7 @@ func TestClientCredentialsNeverForwarded(t *testing.T) {
 	assert.NotContains(t, string(seen.Body), clientKey)
 	assert.Equal(t, "upstream-req-1", resp.Header.Get("X-Upstream-Request-Id"))
 	assert.True(t, strings.HasPrefix(resp.Header.Get("X-Request-Id"), "req_"))
+	assert.Equal(t, "127.0.0.1", gw.Logs.waitRows(t, 1)[0].ClientIP, "a forged X-Forwarded-For is not trusted")
 }
 
 func TestStreamThroughSDK(t *testing.T) {

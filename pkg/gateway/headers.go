@@ -20,16 +20,16 @@ var forwardedRequestHeaders = []string{
 
 // hopHeaders are connection-level headers that a proxy must not pass on
 // (RFC 9110 section 7.6.1), as in net/http/httputil.ReverseProxy.
-var hopHeaders = []string{
-	"Connection",
-	"Proxy-Connection",
-	"Keep-Alive",
-	"Proxy-Authenticate",
-	"Proxy-Authorization",
-	"Te",
-	"Trailer",
-	"Transfer-Encoding",
-	"Upgrade",
+var hopHeaders = map[string]bool{
+	"Connection":          true,
+	"Proxy-Connection":    true,
+	"Keep-Alive":          true,
+	"Proxy-Authenticate":  true,
+	"Proxy-Authorization": true,
+	"Te":                  true,
+	"Trailer":             true,
+	"Transfer-Encoding":   true,
+	"Upgrade":             true,
 }
 
 // droppedResponseHeaders are upstream response headers that must not reach
@@ -46,21 +46,21 @@ var droppedResponseHeaders = map[string]bool{
 }
 
 // copyResponseHeaders copies upstream headers to dst, minus hop-by-hop and
-// dropped ones.
+// dropped ones, and minus any header the upstream's Connection header names.
 func copyResponseHeaders(dst, src http.Header) {
-	hop := map[string]bool{}
-	for _, h := range hopHeaders {
-		hop[h] = true
-	}
+	var named map[string]bool
 	for _, v := range src["Connection"] {
 		for _, f := range strings.Split(v, ",") {
 			if f = textproto.TrimString(f); f != "" {
-				hop[http.CanonicalHeaderKey(f)] = true
+				if named == nil {
+					named = map[string]bool{}
+				}
+				named[http.CanonicalHeaderKey(f)] = true
 			}
 		}
 	}
 	for k, vv := range src {
-		if hop[k] || droppedResponseHeaders[k] {
+		if hopHeaders[k] || droppedResponseHeaders[k] || named[k] {
 			continue
 		}
 		dst[k] = append(dst[k][:0:0], vv...)

@@ -115,6 +115,9 @@ func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
 	r.ContextWithFallback = true
+	// Client IPs in the log come from the connection, not from headers a
+	// client can forge (Gin trusts every proxy by default).
+	_ = r.SetTrustedProxies(nil)
 	r.Use(s.requestID, s.recovery)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
