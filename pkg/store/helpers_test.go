@@ -3,23 +3,17 @@ package store
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for the schema setup
 
+	"github.com/aigw/aigw/internal/testdb"
 	"github.com/aigw/aigw/pkg/config"
 )
-
-const defaultTestPostgresDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -27,70 +21,14 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// sqliteConfig is a SQLite database in a fresh temporary folder.
-func sqliteConfig(t testing.TB) config.Database {
-	return config.Database{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "data", "aigw.db"), Timezone: "Asia/Shanghai"}
-}
+// sqliteConfig and postgresConfig give each test a fresh database.
+func sqliteConfig(t testing.TB) config.Database { return testdb.SQLite(t) }
 
-// postgresAdminDSN is the server the tests use: $AIGW_TEST_POSTGRES_DSN or
-// the local default. An unreachable server fails the test under CI (where
-// .ci/run starts one) and skips it elsewhere.
-func postgresAdminDSN(t testing.TB) string {
-	dsn := os.Getenv("AIGW_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		dsn = defaultTestPostgresDSN
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-		db.Close()
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL at %s is unreachable (CI must start it; set AIGW_TEST_POSTGRES_DSN): %v", dsn, err)
-		}
-		t.Skipf("PostgreSQL at %s is unreachable, skipping (start it or set AIGW_TEST_POSTGRES_DSN): %v", dsn, err)
-	}
-	return dsn
-}
+func postgresConfig(t testing.TB) config.Database { return testdb.Postgres(t) }
 
-// postgresConfig is a fresh schema on the test server, dropped at the end,
-// so parallel runs and tests never see each other's tables.
-func postgresConfig(t testing.TB) config.Database {
-	admin := postgresAdminDSN(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "aigw_test_" + hex.EncodeToString(b[:])
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, err := db.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE")
-		if err != nil {
-			t.Errorf("drop test schema %s: %v", schema, err)
-		}
-		db.Close()
-	})
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create test schema: %v", err)
-	}
-	return config.Database{Driver: "postgres", DSN: withSearchPath(admin, schema), Timezone: "Asia/Shanghai"}
-}
+func postgresAdminDSN(t testing.TB) string { return testdb.PostgresAdminDSN(t) }
 
-// withSearchPath adds search_path to a URL or key=value DSN.
-func withSearchPath(dsn, schema string) string {
-	if strings.Contains(dsn, "://") {
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		return dsn + sep + "search_path=" + schema
-	}
-	return dsn + " search_path=" + schema
-}
+func withSearchPath(dsn, schema string) string { return testdb.WithSearchPath(dsn, schema) }
 
 type dialectCase struct {
 	name string

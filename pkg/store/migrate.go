@@ -54,6 +54,18 @@ func (db *DB) Migrate(ctx context.Context) ([]Migration, error) {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	results, err := p.Up(ctx)
+	// SQLite has no advisory lock, but each migration runs in a
+	// transaction: when another process (serve and a CLI command started
+	// together) migrated first, ours rolled back, and a second look finds
+	// nothing left to do.
+	for attempt := 1; err != nil && db.dialect == dialectSQLite && attempt <= 3; attempt++ {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("apply database migrations: %w", ctx.Err())
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
+		results, err = p.Up(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("apply database migrations: %w", err)
 	}

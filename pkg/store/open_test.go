@@ -121,3 +121,29 @@ func TestPostgresSessionTimeZoneOnEveryConnection(t *testing.T) {
 		assert.Equal(t, "Asia/Shanghai", tz)
 	}
 }
+
+// serve and a CLI command may start together on a fresh SQLite file (two
+// processes; here two independent pools): both must come up.
+func TestConcurrentOpenOnOneSQLiteFile(t *testing.T) {
+	cfg := sqliteConfig(t)
+	const instances = 4
+	var wg sync.WaitGroup
+	errs := make([]error, instances)
+	for i := range instances {
+		wg.Go(func() {
+			db, err := Open(context.Background(), cfg, WithLogger(discardLogger()))
+			if err == nil {
+				db.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "instance %d", i)
+	}
+	db := mustOpen(t, cfg)
+	var versions int
+	require.NoError(t, db.read.Raw("SELECT COUNT(*) FROM goose_db_version WHERE version_id = 1").Scan(&versions).Error)
+	assert.Equal(t, 1, versions)
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/glebarez/sqlite" // pure Go; registers database/sql driver "sqlite"
 	"gorm.io/gorm"
@@ -87,7 +88,7 @@ func (db *DB) openSQLitePool(ctx context.Context, dsn string, conns int, path st
 	sqlDB.SetMaxOpenConns(conns)
 	sqlDB.SetMaxIdleConns(conns)
 	sqlDB.SetConnMaxIdleTime(0)
-	if err := sqlDB.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, sqlDB); err != nil {
 		return nil, fmt.Errorf("open the SQLite database %s (check that its folder is writable): %w", path, err)
 	}
 	g, err := gorm.Open(sqlite.Dialector{Conn: sqlDB}, gormConfig(db.log))
@@ -95,4 +96,29 @@ func (db *DB) openSQLitePool(ctx context.Context, dsn string, conns int, path st
 		return nil, fmt.Errorf("open the SQLite database %s: %w", path, err)
 	}
 	return g, nil
+}
+
+// pingSQLite opens the first connection. Switching a new file to WAL needs
+// an exclusive lock and SQLite may answer SQLITE_BUSY at once, without
+// waiting busy_timeout, when another process opens the file at the same
+// moment (serve and a CLI command started together): retry for a while.
+func pingSQLite(ctx context.Context, sqlDB *sql.DB) error {
+	deadline := time.Now().Add(busyTimeoutMs * time.Millisecond)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
+		err := sqlDB.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports a SQLite lock conflict (SQLITE_BUSY or SQLITE_LOCKED).
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "SQLITE_LOCKED") || strings.Contains(msg, "database is locked")
 }

@@ -89,15 +89,15 @@ type Writer struct {
 	mu     sync.RWMutex
 	closed bool
 
-	stop     chan context.Context
-	done     chan struct{}
+	stop chan context.Context
+	done chan struct{}
 	// runCtx ends when Close is called, so that a long replay or a hung
 	// insert does not hold up the shutdown, which then works under Close's
 	// own context.
 	runCtx    context.Context
 	cancelRun context.CancelFunc
-	closeErr error
-	once     sync.Once
+	closeErr  error
+	once      sync.Once
 
 	buffered     atomic.Int64  // rows held by the writer goroutine
 	written      atomic.Uint64 // rows inserted
