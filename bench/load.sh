@@ -313,6 +313,11 @@ EOF
 AIGW_PID=$!
 PIDS+=("$AIGW_PID")
 wait_port "$AIGW_PORT" aigw
+# Idle as started: before any request has grown the heap.
+sleep 1
+FRESH_AIGW=$(rss_kib "$AIGW_PID")
+mapfile -t NGX < <(nginx_pids)
+FRESH_NGINX=$(rss_kib "${NGX[@]}")
 
 # ---------------------------------------------------------------- requests
 
@@ -522,7 +527,7 @@ IDLE_AIGW=$(rss_kib "$AIGW_PID")
 mapfile -t NGX < <(nginx_pids)
 IDLE_NGINX=$(rss_kib "${NGX[@]}")
 G_IDLE=$(goroutines)
-log "idle RSS: aigw $((IDLE_AIGW / 1024)) MiB, nginx $((IDLE_NGINX / 1024)) MiB (${#NGX[@]} processes); aigw goroutines $G_IDLE"
+log "idle RSS after start: aigw $((FRESH_AIGW / 1024)) MiB, nginx $((FRESH_NGINX / 1024)) MiB; after the check requests: aigw $((IDLE_AIGW / 1024)) MiB, nginx $((IDLE_NGINX / 1024)) MiB (${#NGX[@]} processes); aigw goroutines $G_IDLE"
 
 log "warm-up"
 for t in direct nginx aigw; do
@@ -625,7 +630,8 @@ for spec in "nonstream@$RATE" "big@$BIG_RATE"; do
 	done
 done
 echo
-echo "memory (MiB): aigw idle $(mib "$IDLE_AIGW"), peak $(mib "$PEAK_AIGW"); nginx idle $(mib "$IDLE_NGINX"), peak $(mib "$PEAK_NGINX") (master + workers)"
+echo "memory (MiB): aigw idle $(mib "$FRESH_AIGW") after start, $(mib "$IDLE_AIGW") after the check requests (1 MiB bodies included), peak $(mib "$PEAK_AIGW");"
+echo "              nginx idle $(mib "$FRESH_NGINX") after start, $(mib "$IDLE_NGINX") after the checks, peak $(mib "$PEAK_NGINX") (master + workers, shared pages counted in each)"
 echo "SSE frames that arrived separately (of ~21, upstream ${SLOW_DELAY} apart): direct $GAPS_DIRECT, nginx $GAPS_NGINX, aigw $GAPS_AIGW"
 echo "$SLOW_STREAMS slow streams (${SLOW_DELAY}/chunk, ${SLOW_DURATION}s): ${SLOW_STREAMS_DONE:-0} completed; aigw RSS max $(mib "$SLOW_MAX") MiB (VmHWM $(mib "$SLOW_HWM")); goroutines idle $G_IDLE, before $G_BEFORE, max during $G_DURING, after $G_AFTER"
 echo "log rows spilled to file (the SQLite writer fell behind): $SPILLED"

@@ -2,16 +2,12 @@ package tests
 
 import (
 	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -67,9 +63,9 @@ func TestStorePostgresOutageLosesNoRow(t *testing.T) {
 	t.Chdir(t.TempDir()) // a spill file, if any, goes to ./data
 	up := newFakeUpstream(t, chatOrError)
 	db := testdb.Postgres(t)
-	proxy := newStoreProxy(t, db.DSN)
+	proxy := testdb.NewPostgresProxy(t, db.DSN)
 	viaProxy := db
-	viaProxy.DSN = proxy.dsn
+	viaProxy.DSN = proxy.DSN
 	srv := serveWith(t, oneProviderConfig(up.URL, ""), viaProxy)
 
 	var ids []string
@@ -83,14 +79,14 @@ func TestStorePostgresOutageLosesNoRow(t *testing.T) {
 		}
 	}
 	send(10)
-	proxy.down()
+	proxy.Down()
 	send(30)
 	resp, err := http.Get(srv.URL + "/readyz")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "/readyz: database unreachable")
 	time.Sleep(500 * time.Millisecond) // the writer retries meanwhile
-	proxy.up()
+	proxy.Up()
 	send(10)
 	catEventually(t, 30*time.Second, "/readyz again", func() bool {
 		resp, err := http.Get(srv.URL + "/readyz")
@@ -126,100 +122,4 @@ func storeSend(base, body string) (int, string, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header.Get("X-Request-Id"), string(b)
-}
-
-// storeProxy is a TCP proxy in front of PostgreSQL: down closes it and
-// every connection through it, so the database is really unreachable for
-// aigw; up listens again on the same port.
-type storeProxy struct {
-	t      *testing.T
-	target string
-	addr   string
-	dsn    string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]bool
-}
-
-func newStoreProxy(t *testing.T, dsn string) *storeProxy {
-	pc, err := pgx.ParseConfig(dsn)
-	require.NoError(t, err)
-	p := &storeProxy{t: t, target: net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port))), conns: map[net.Conn]bool{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p.addr = ln.Addr().String()
-	if strings.Contains(dsn, "://") {
-		u, err := url.Parse(dsn)
-		require.NoError(t, err)
-		u.Host = p.addr
-		p.dsn = u.String()
-	} else {
-		host, port, _ := net.SplitHostPort(p.addr)
-		p.dsn = dsn + " host=" + host + " port=" + port
-	}
-	p.serve(ln)
-	t.Cleanup(p.down)
-	return p
-}
-
-func (p *storeProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.pipe(c)
-		}
-	}()
-}
-
-func (p *storeProxy) pipe(client net.Conn) {
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		client.Close()
-		return
-	}
-	p.mu.Lock()
-	if p.ln == nil {
-		p.mu.Unlock()
-		client.Close()
-		server.Close()
-		return
-	}
-	p.conns[client], p.conns[server] = true, true
-	p.mu.Unlock()
-	go func() { _, _ = io.Copy(server, client); server.Close() }()
-	_, _ = io.Copy(client, server)
-	client.Close()
-}
-
-func (p *storeProxy) down() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-		delete(p.conns, c)
-	}
-}
-
-func (p *storeProxy) up() {
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.NoError(p.t, err)
-	p.serve(ln)
 }

@@ -281,38 +281,34 @@ func expandValue(v any, path string) (any, error) {
 		}
 		return m, nil
 	case []any:
-		s := make([]any, len(t))
-		for i, val := range t {
-			e, err := expandValue(val, path+"["+strconv.Itoa(i)+"]")
-			if err != nil {
-				return nil, err
-			}
-			s[i] = e
-		}
-		return s, nil
+		return expandList(t, path)
 	case []map[string]any:
-		s := make([]any, len(t))
-		for i, val := range t {
-			e, err := expandValue(val, path+"["+strconv.Itoa(i)+"]")
-			if err != nil {
-				return nil, err
-			}
-			s[i] = e
+		list := make([]any, len(t))
+		for i := range t {
+			list[i] = t[i]
 		}
-		return s, nil
+		return expandList(list, path)
 	case []string:
-		s := make([]any, len(t))
-		for i, val := range t {
-			e, err := expandValue(val, path+"["+strconv.Itoa(i)+"]")
-			if err != nil {
-				return nil, err
-			}
-			s[i] = e
+		list := make([]any, len(t))
+		for i := range t {
+			list[i] = t[i]
 		}
-		return s, nil
+		return expandList(list, path)
 	default:
 		return v, nil
 	}
+}
+
+func expandList(list []any, path string) ([]any, error) {
+	out := make([]any, len(list))
+	for i, val := range list {
+		e, err := expandValue(val, path+"["+strconv.Itoa(i)+"]")
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
 }
 
 func (c *Config) applyProviderDefaults() {
