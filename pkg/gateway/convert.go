@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 
 	"github.com/gin-gonic/gin"
 
@@ -34,7 +35,9 @@ func conversionError(err error) *apiError {
 // anthropic provider (CONVERSION.md direction A).
 func (s *Server) chatViaAnthropic(c *gin.Context, route provider.Route, in *inbound) {
 	out, meta, err := adapter.ChatToMessagesRequest(in.body, adapter.ChatRequestOptions{
-		UpstreamModel: route.UpstreamModel, DefaultMaxTokens: route.Provider.DefaultMaxTokens,
+		UpstreamModel:    route.UpstreamModel,
+		DefaultMaxTokens: route.Provider.DefaultMaxTokens,
+		AdaptiveThinking: adaptiveThinkingModel(route.UpstreamModel),
 	})
 	if err != nil {
 		abortWithError(c, conversionError(err))
@@ -43,6 +46,16 @@ func (s *Server) chatViaAnthropic(c *gin.Context, route provider.Route, in *inbo
 	s.convertCall(c, route, out, "/v1/messages", in.stream,
 		func(body []byte) ([]byte, adapter.Usage, error) { return adapter.MessagesToChatResponse(body, meta) },
 		func() streamConverter { return adapter.NewMessagesToChatStream(meta) })
+}
+
+// adaptiveModel matches Claude Opus/Sonnet 4.6 and later, where thinking
+// budgets are deprecated in favour of {type:"adaptive"} plus an effort.
+var adaptiveModel = regexp.MustCompile(`^claude-(opus|sonnet)-(4-([6-9]|\d\d)|[5-9])(\b|[-.@])`)
+
+// adaptiveThinkingModel reports whether reasoning_effort should become
+// adaptive thinking for this upstream model.
+func adaptiveThinkingModel(model string) bool {
+	return adaptiveModel.MatchString(model)
 }
 
 // messagesViaOpenAI serves an Anthropic Messages request with an openai
