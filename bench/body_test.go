@@ -1,12 +1,13 @@
 package bench
 
 import (
-	"bytes"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
+
+	"github.com/aigw/aigw/pkg/jsonx"
 )
 
 // The gateway never decodes a passthrough body: it validates it, reads
@@ -18,7 +19,7 @@ import (
 // extract is readBody's work on a body already in memory: depth check,
 // grammar and UTF-8 validation, then model and stream.
 func extract(body []byte) (model string, stream bool, ok bool) {
-	if !jsonDepthOK(body, 256) || !gjson.ValidBytes(body) || !utf8.Valid(body) {
+	if !jsonx.DepthOK(body, 256) || !gjson.ValidBytes(body) || !utf8.Valid(body) {
 		return "", false, false
 	}
 	root := gjson.ParseBytes(body)
@@ -117,16 +118,9 @@ func BenchmarkBodySteps(b *testing.B) {
 				}
 			}
 		})
-		b.Run("jsonDepthOK", func(b *testing.B) {
+		b.Run("jsonx.DepthOK", func(b *testing.B) {
 			for b.Loop() {
-				if !jsonDepthOK(body, 256) {
-					b.Fatal("too deep")
-				}
-			}
-		})
-		b.Run("jsonDepthOK-indexbyte(proposed)", func(b *testing.B) {
-			for b.Loop() {
-				if !jsonDepthOKFast(body, 256) {
+				if !jsonx.DepthOK(body, 256) {
 					b.Fatal("too deep")
 				}
 			}
@@ -158,87 +152,4 @@ func BenchmarkBodySteps(b *testing.B) {
 			}
 		})
 	})
-}
-
-// jsonDepthOK is a copy of pkg/gateway/jsondepth.go (unexported there),
-// kept identical so its cost per byte can be measured here.
-func jsonDepthOK(b []byte, max int) bool {
-	depth := 0
-	inString := false
-	for i := 0; i < len(b); i++ {
-		ch := b[i]
-		if inString {
-			switch ch {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch ch {
-		case '"':
-			inString = true
-		case '[', '{':
-			depth++
-			if depth > max {
-				return false
-			}
-		case ']', '}':
-			depth--
-		}
-	}
-	return true
-}
-
-// jsonDepthOKFast is the proposed replacement for jsonDepthOK: the same
-// answer, but string contents (most of a large body) are skipped with
-// bytes.IndexByte, which is vectorised, instead of a switch per byte.
-func jsonDepthOKFast(b []byte, max int) bool {
-	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			// Find the closing quote: one not preceded by an odd number
-			// of backslashes.
-			for {
-				j := bytes.IndexByte(b[i+1:], '"')
-				if j < 0 {
-					return true // unterminated: the validator rejects it
-				}
-				i += j + 1
-				n := 0
-				for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
-					n++
-				}
-				if n%2 == 0 {
-					break
-				}
-			}
-		case '[', '{':
-			depth++
-			if depth > max {
-				return false
-			}
-		case ']', '}':
-			depth--
-		}
-	}
-	return true
-}
-
-// TestDepthCheckCopies checks the proposed depth check against the copy of
-// the gateway's on tricky inputs (escaped quotes, brackets in strings).
-func TestDepthCheckCopies(t *testing.T) {
-	deep := bytes.Repeat([]byte("["), 300)
-	for _, in := range []string{
-		`{"a":"x\"[[[[","b":[1,[2]]}`, `{"a":"\\\\"}`, `{"a":"\\"}[[`, `"unterminated`, string(deep),
-		`{"s":"` + string(deep) + `"}`, `{"a":"\\\"{"}`,
-	} {
-		for _, max := range []int{1, 2, 256} {
-			if a, b := jsonDepthOK([]byte(in), max), jsonDepthOKFast([]byte(in), max); a != b {
-				t.Errorf("%q max %d: gateway %v, proposed %v", in, max, a, b)
-			}
-		}
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -72,6 +73,7 @@ func (s *Server) relayBody(c *gin.Context, resp *upstreamResponse, usage usageFu
 		rs.row.ResponseBody = string(body)
 	}
 	copyResponseHeaders(c.Writer.Header(), resp.Header)
+	c.Writer.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	c.Status(resp.StatusCode)
 	_, _ = c.Writer.Write(body)
 }
@@ -114,9 +116,11 @@ func startStream(c *gin.Context, upstream http.Header) {
 }
 
 // streamRelay reads upstream events with an idle timer and writes frames
-// to the client, flushing after each one. While the upstream is silent it
-// sends keep-alive pings in the inbound protocol's form, so proxies and
-// clients in between do not close a slow stream.
+// to the client. Writes are flushed before the relay waits for the
+// upstream (and when it stops): every event leaves the moment it arrives,
+// and events that arrived together cost one write to the client. While the upstream is silent it sends
+// keep-alive pings in the inbound protocol's form, so proxies and clients
+// in between do not close a slow stream.
 type streamRelay struct {
 	c      *gin.Context
 	resp   *upstreamResponse
@@ -126,51 +130,59 @@ type streamRelay struct {
 	body   bytes.Buffer // kept only with store_bodies
 	keep   bool
 
-	mu        sync.Mutex // guards writes: the ping goroutine writes too
+	mu        sync.Mutex // guards writes: the ping timer writes too
 	lastWrite time.Time
 	gone      bool
-	stopPing  chan struct{}
+	stopped   bool
+	pending   bool // written but not flushed
+	ping      []byte
+	pingEvery time.Duration
+	pinger    *time.Timer
 }
 
 func (s *Server) newStreamRelay(c *gin.Context, resp *upstreamResponse, p *provider.Provider) *streamRelay {
 	r := &streamRelay{c: c, resp: resp, reader: sse.NewReader(resp.Body), limit: p.StreamIdleTimeout,
-		keep: s.cfg.Logging.StoreBodies, lastWrite: time.Now(), stopPing: make(chan struct{})}
+		keep: s.cfg.Logging.StoreBodies, lastWrite: time.Now()}
 	if r.limit > 0 {
 		r.idle = time.AfterFunc(r.limit, func() { resp.cancel(errStreamIdle) })
 	}
 	if s.pingEvery > 0 {
-		ping := []byte(": ping\n\n")
+		r.pingEvery = s.pingEvery
+		r.ping = []byte(": ping\n\n")
 		if state(c).format == formatAnthropic {
-			ping = []byte("event: ping\ndata: {\"type\": \"ping\"}\n\n")
+			r.ping = []byte("event: ping\ndata: {\"type\": \"ping\"}\n\n")
 		}
-		go r.pingLoop(s.pingEvery, ping)
+		// A timer, not a goroutine per stream: it fires only on silence.
+		r.pinger = time.AfterFunc(r.pingEvery, r.pingIfSilent)
 	}
 	return r
 }
 
-func (r *streamRelay) pingLoop(every time.Duration, ping []byte) {
-	t := time.NewTicker(every / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stopPing:
-			return
-		case now := <-t.C:
-			r.mu.Lock()
-			if !r.gone && now.Sub(r.lastWrite) >= every {
-				if _, err := r.c.Writer.Write(ping); err != nil {
-					r.gone = true
-				} else {
-					r.c.Writer.Flush()
-					r.lastWrite = now
-				}
-			}
-			r.mu.Unlock()
-		}
+// pingIfSilent writes a ping when nothing was written for pingEvery, then
+// re-arms itself for the next possible silence.
+func (r *streamRelay) pingIfSilent() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped || r.gone {
+		return
 	}
+	wait := r.pingEvery - time.Since(r.lastWrite)
+	if wait <= 0 {
+		if _, err := r.c.Writer.Write(r.ping); err != nil {
+			r.gone = true
+			return
+		}
+		r.c.Writer.Flush()
+		r.lastWrite = time.Now()
+		wait = r.pingEvery
+	}
+	r.pinger.Reset(wait)
 }
 
 func (r *streamRelay) next() (sse.Event, error) {
+	if !r.reader.EventBuffered() {
+		r.flush() // about to wait for the upstream: nothing may wait with us
+	}
 	ev, err := r.reader.Next()
 	if r.idle != nil {
 		r.idle.Reset(r.limit)
@@ -178,7 +190,8 @@ func (r *streamRelay) next() (sse.Event, error) {
 	return ev, err
 }
 
-// write sends frames to the client and flushes; false when the client is gone.
+// write sends frames to the client (flushed by next or stop); false when
+// the client is gone.
 func (r *streamRelay) write(b []byte) bool {
 	if len(b) == 0 {
 		return true
@@ -195,21 +208,34 @@ func (r *streamRelay) write(b []byte) bool {
 		r.gone = true
 		return false
 	}
-	r.c.Writer.Flush()
+	r.pending = true
 	r.lastWrite = time.Now()
 	return true
 }
 
+func (r *streamRelay) flush() {
+	r.mu.Lock()
+	if r.pending && !r.gone {
+		r.c.Writer.Flush()
+		r.pending = false
+	}
+	r.mu.Unlock()
+}
+
 // stop ends the idle timer and the pings; after it nothing else writes.
+// It flushes whatever a last write left buffered.
 func (r *streamRelay) stop() {
 	if r.idle != nil {
 		r.idle.Stop()
 	}
 	r.mu.Lock()
-	select {
-	case <-r.stopPing:
-	default:
-		close(r.stopPing)
+	r.stopped = true
+	if r.pinger != nil {
+		r.pinger.Stop()
+	}
+	if r.pending && !r.gone {
+		r.c.Writer.Flush()
+		r.pending = false
 	}
 	r.mu.Unlock()
 }

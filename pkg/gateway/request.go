@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +13,27 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/tidwall/gjson"
 
+	"github.com/aigw/aigw/pkg/jsonx"
 	"github.com/aigw/aigw/pkg/provider"
 )
+
+// maxJSONDepth bounds nesting in request bodies (see jsonx.DepthOK); real
+// requests, tool schemas included, stay far below it.
+const maxJSONDepth = 256
+
+// readAllSized reads a body whose length is announced into one buffer of
+// that size, instead of growing and copying one as io.ReadAll does.
+func readAllSized(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, size)
+	n, err := io.ReadFull(r, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, err
+	}
+	return buf[:n], nil
+}
 
 // inbound is what the gateway needs to know of a request body, found
 // without decoding it whole.
@@ -37,7 +57,7 @@ func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
 			"aigw forwards JSON request bodies only; send the request as application/json"))
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
+	body, err := readAllSized(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody), c.Request.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -49,7 +69,7 @@ func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
 		return nil, false
 	}
 	rs.row.RequestBytes = int64(len(body))
-	if !jsonDepthOK(body, maxJSONDepth) {
+	if !jsonx.DepthOK(body, maxJSONDepth) {
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
 			fmt.Sprintf("request body nests deeper than %d levels", maxJSONDepth)))
 		return nil, false
@@ -59,13 +79,13 @@ func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
 			"request body is not valid JSON: send a JSON object with Content-Type: application/json"))
 		return nil, false
 	}
-	root := gjson.ParseBytes(body)
-	if !root.IsObject() {
+	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' {
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "request body must be a JSON object"))
 		return nil, false
 	}
 	in := &inbound{body: body}
-	m := root.Get("model")
+	// GetBytes reads the fields in place; ParseBytes would copy the body.
+	m := gjson.GetBytes(body, "model")
 	switch {
 	case !m.Exists() || (m.Type == gjson.String && m.Str == ""):
 		abortWithError(c, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: codeMissingModel,
@@ -78,7 +98,7 @@ func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
 	}
 	in.model = m.Str
 	rs.row.RequestedModel = m.Str
-	if st := root.Get("stream"); st.Exists() {
+	if st := gjson.GetBytes(body, "stream"); st.Exists() {
 		switch st.Type {
 		case gjson.True:
 			in.stream = true

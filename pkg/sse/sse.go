@@ -61,6 +61,20 @@ func (r *Reader) readLine() ([]byte, error) {
 	}
 }
 
+// EventBuffered reports whether a whole next event has already been read
+// from the connection, so Next will return it without waiting. A relay
+// flushes only when it is false: events that arrived together leave
+// together (one write to the client instead of one per event), and none
+// waits for data that has not arrived.
+func (r *Reader) EventBuffered() bool {
+	n := r.br.Buffered()
+	if n == 0 {
+		return false
+	}
+	buf, _ := r.br.Peek(n)
+	return bytes.Contains(buf, []byte("\n\n")) || bytes.Contains(buf, []byte("\n\r\n"))
+}
+
 // Next returns the next event. It returns io.EOF when the stream ends cleanly
 // between frames and io.ErrUnexpectedEOF when it ends inside a frame that has
 // data (the frame is returned as well, so the caller can decide).

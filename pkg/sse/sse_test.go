@@ -56,3 +56,24 @@ func TestAppend(t *testing.T) {
 	assert.Equal(t, "event: ping\ndata: {}\n\n", string(AppendEvent(nil, "ping", []byte("{}"))))
 	assert.Equal(t, "data: {}\n\n", string(AppendData(nil, []byte("{}"))))
 }
+
+func TestEventBuffered(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := NewReader(pr)
+	go func() {
+		_, _ = pw.Write([]byte("data: 1\n\ndata: 2\n\ndata: 3"))
+	}()
+	_, err := r.Next()
+	require.NoError(t, err)
+	assert.True(t, r.EventBuffered(), "event 2 arrived with event 1")
+	_, err = r.Next()
+	require.NoError(t, err)
+	assert.False(t, r.EventBuffered(), "event 3 is incomplete")
+	go func() {
+		_, _ = pw.Write([]byte("\n\n"))
+		pw.Close()
+	}()
+	ev, err := r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, "3", string(ev.Data))
+}

@@ -57,7 +57,8 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 	busy := fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMs)
 	// _txlock=immediate: a write transaction takes the write lock at BEGIN,
 	// so busy_timeout applies instead of failing on a lock upgrade.
-	writeDSN := withParams(dsn, busy, "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)", "_txlock=immediate")
+	writeDSN := withParams(dsn, busy, "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)",
+		"_pragma=temp_store(MEMORY)", "_txlock=immediate")
 	w, err := db.openSQLitePool(ctx, writeDSN, 1, path)
 	if err != nil {
 		return err
