@@ -413,3 +413,18 @@ func TestEmbeddingsPassthrough(t *testing.T) {
 	rows := gw.Logs.waitRows(t, 1)
 	assert.EqualValues(t, 3, rows[0].PromptTokens)
 }
+
+func TestRequestCannotSteerUpstreamURL(t *testing.T) {
+	up := newFakeUpstream(t, openAIChat("ok"))
+	gw := startGateway(t, oneProviderConfig(up.URL, ""), "")
+	for _, path := range []string{"/v1/../admin/keys", "/v1/embeddings/..%2f..%2fx", "/v1//evil.example/x", "/v1/x%3Fq=1"} {
+		req, err := http.NewRequest(http.MethodPost, gw.URL+path, strings.NewReader(`{"model":"openai/gpt-4o"}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+clientKey)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Contains(t, []int{400, 404}, resp.StatusCode, path)
+	}
+	assert.Empty(t, up.requests(), "no such request reached the upstream")
+}

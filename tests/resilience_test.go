@@ -358,3 +358,33 @@ func aigwGoroutines() []string {
 	}
 	return out
 }
+
+func TestMalformedUpstreamSSE(t *testing.T) {
+	garbageThenClose := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		anthropicSSE(w, "message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":1}}}`)
+		anthropicSSE(w, "content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_de`)
+		fmt.Fprint(w, "this is not SSE at all\n\n")
+	}
+	gw, _, _ := twoProtocolGateway(t, garbageThenClose, openAIToolChat)
+	_, _, body := sendRaw(t, gw.URL+"/v1/chat/completions", clientKey,
+		`{"model":"claude/claude-sonnet-4-5","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	assert.NotContains(t, body, "[DONE]", "a garbled stream never looks complete")
+	assert.Contains(t, body, `data: {"error":`)
+	rows := gw.Logs.waitRows(t, 1)
+	assert.Equal(t, 502, rows[0].StatusCode)
+	assert.NotEmpty(t, rows[0].Error)
+
+	openAIGarbage := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":null}]}\n\n")
+		fmt.Fprint(w, "data: {broken json\n\n")
+	}
+	gw2, _, _ := twoProtocolGateway(t, anthropicFake, openAIGarbage)
+	stream := gw2.anthropicClient().Messages.NewStreaming(context.Background(), anthropicParams("gpt/gpt-4o", "hi"))
+	for stream.Next() {
+	}
+	require.Error(t, stream.Err(), "the Anthropic client is told the stream failed")
+	rows = gw2.Logs.waitRows(t, 1)
+	assert.Equal(t, 502, rows[0].StatusCode)
+}

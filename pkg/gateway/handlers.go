@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/tidwall/gjson"
@@ -57,6 +58,11 @@ func (s *Server) handlePassthrough(c *gin.Context) {
 		return
 	}
 	path := c.Param("path")
+	if !safeUpstreamPath(path) {
+		abortWithError(c, newAPIError(http.StatusBadRequest, codeUnsupported,
+			"invalid path: it may not contain '..', '//', '%', '?', '#' or '\\' (the gateway never lets a request steer the upstream URL)"))
+		return
+	}
 	if route.Provider.Type != config.TypeOpenAI {
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeUnsupported,
 			"POST /v1"+path+" is only served by openai-type providers; "+route.Provider.Name+" is "+route.Provider.Type+
@@ -64,6 +70,14 @@ func (s *Server) handlePassthrough(c *gin.Context) {
 		return
 	}
 	s.proxyOpenAI(c, route, in, path)
+}
+
+// safeUpstreamPath reports whether a client path can be appended to a
+// provider's base URL as is: no dot segments or doubled slashes that an
+// upstream would resolve outside the base path, no characters that would
+// turn into a query or fragment.
+func safeUpstreamPath(p string) bool {
+	return !strings.Contains(p, "..") && !strings.Contains(p, "//") && !strings.ContainsAny(p, "%?#\\")
 }
 
 // rewriteModel sets the upstream model name with a byte-level edit: the
