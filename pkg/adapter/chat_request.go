@@ -165,22 +165,10 @@ func ChatToMessagesRequest(body []byte, opts ChatRequestOptions) ([]byte, ChatMe
 		return true
 	})
 
-	if present(f.model) && f.model.Type != gjson.String {
-		return nil, meta, badRequest("model", "model must be a string")
-	}
-	meta.RequestedModel = f.model.Str
-	meta.UpstreamModel = opts.UpstreamModel
-	if meta.UpstreamModel == "" {
-		meta.UpstreamModel = f.model.Str
-	}
-	if meta.UpstreamModel == "" {
-		return nil, meta, badRequest("model", "model is required")
-	}
-	if present(f.stream) {
-		if f.stream.Type != gjson.True && f.stream.Type != gjson.False {
-			return nil, meta, badRequest("stream", "stream must be a boolean")
-		}
-		meta.Stream = f.stream.Type == gjson.True
+	var err error
+	meta.RequestedModel, meta.UpstreamModel, meta.Stream, err = modelAndStream(f.model, f.stream, opts.UpstreamModel)
+	if err != nil {
+		return nil, meta, err
 	}
 	meta.IncludeUsage = meta.Stream && f.streamOptions.Get("include_usage").Type == gjson.True
 
@@ -1386,4 +1374,26 @@ func writeChatToolChoice(w *jw, tc, parallel gjson.Result, userTools int, jsonMo
 	}
 	w.close()
 	return nil
+}
+
+// modelAndStream reads the fields both request directions share: the
+// requested model (the upstream one from opts wins) and the stream flag.
+func modelAndStream(model, stream gjson.Result, upstream string) (requested, up string, isStream bool, err error) {
+	if present(model) && model.Type != gjson.String {
+		return "", "", false, badRequest("model", "model must be a string")
+	}
+	requested, up = model.Str, upstream
+	if up == "" {
+		up = model.Str
+	}
+	if up == "" {
+		return "", "", false, badRequest("model", "model is required")
+	}
+	if present(stream) {
+		if stream.Type != gjson.True && stream.Type != gjson.False {
+			return "", "", false, badRequest("stream", "stream must be a boolean")
+		}
+		isStream = stream.Type == gjson.True
+	}
+	return requested, up, isStream, nil
 }

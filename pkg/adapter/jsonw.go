@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/aigw/aigw/pkg/jsonx"
 )
 
 // jw is a minimal append-only JSON writer. Conversions build their output
@@ -181,35 +183,7 @@ func isJSONObject(s string) bool {
 const maxDepth = 512
 
 // depthOK reports whether s nests arrays and objects at most maxDepth deep.
-// One pass, skipping string contents.
-func depthOK(s string) bool {
-	depth := 0
-	inStr := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if inStr {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inStr = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr = true
-		case '[', '{':
-			depth++
-			if depth > maxDepth {
-				return false
-			}
-		case ']', '}':
-			depth--
-		}
-	}
-	return true
-}
+func depthOK(s string) bool { return jsonx.DepthOKString(s, maxDepth) }
 
 // validJSON is gjson.Valid behind the depth guard.
 func validJSON(s string) bool { return depthOK(s) && gjson.Valid(s) }

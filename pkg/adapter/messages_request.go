@@ -104,22 +104,10 @@ func MessagesToChatRequest(body []byte, opts MessagesRequestOptions) ([]byte, Me
 		// unknown fields, so they are dropped.
 		return true
 	})
-	if present(f.model) && f.model.Type != gjson.String {
-		return nil, meta, badRequest("model", "model must be a string")
-	}
-	meta.RequestedModel = f.model.Str
-	meta.UpstreamModel = opts.UpstreamModel
-	if meta.UpstreamModel == "" {
-		meta.UpstreamModel = f.model.Str
-	}
-	if meta.UpstreamModel == "" {
-		return nil, meta, badRequest("model", "model is required")
-	}
-	if present(f.stream) {
-		if f.stream.Type != gjson.True && f.stream.Type != gjson.False {
-			return nil, meta, badRequest("stream", "stream must be a boolean")
-		}
-		meta.Stream = f.stream.Type == gjson.True
+	var err error
+	meta.RequestedModel, meta.UpstreamModel, meta.Stream, err = modelAndStream(f.model, f.stream, opts.UpstreamModel)
+	if err != nil {
+		return nil, meta, err
 	}
 	maxTokens := 0
 	if present(f.maxTokens) {

@@ -2,7 +2,10 @@
 // where decoding a body is work the gateway need not do.
 package jsonx
 
-import "bytes"
+import (
+	"bytes"
+	"unsafe"
+)
 
 // DepthOK reports whether b nests arrays and objects at most max deep.
 //
@@ -43,4 +46,10 @@ func DepthOK(b []byte, max int) bool {
 		}
 	}
 	return true
+}
+
+// DepthOKString is DepthOK for a string, without copying it: the bytes are
+// only read.
+func DepthOKString(s string, max int) bool {
+	return DepthOK(unsafe.Slice(unsafe.StringData(s), len(s)), max)
 }
