@@ -72,13 +72,13 @@ func freeAddr(t *testing.T) string {
 
 // startAigw starts a long-running command (serve, mock) and waits until
 // url answers.
-func startAigw(t *testing.T, dir, healthURL string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func startAigw(t *testing.T, dir, healthURL string, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(aigwBinary, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "AIGW_CONFIG=")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &syncBuffer{} // written by the process while the test reads it
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
@@ -91,7 +91,7 @@ func startAigw(t *testing.T, dir, healthURL string, args ...string) (*exec.Cmd, 
 		resp, err := http.Get(healthURL)
 		if err == nil {
 			resp.Body.Close()
-			return cmd, &logs
+			return cmd, logs
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("aigw %v did not come up: %v\n%s", args, err, logs.String())

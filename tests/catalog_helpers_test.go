@@ -112,19 +112,20 @@ func catAnthropicUpstream(t *testing.T) *fakeUpstream {
 	})
 }
 
-// catLogBuffer collects the server's log lines.
-type catLogBuffer struct {
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers
+// (server logs, subprocess output).
+type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *catLogBuffer) Write(p []byte) (int, error) {
+func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *catLogBuffer) String() string {
+func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -137,7 +138,7 @@ type catServer struct {
 	Dir      string
 	CfgPath  string
 	Redirect string
-	Logs     *catLogBuffer
+	Logs     *syncBuffer
 }
 
 // catServe writes the config (with [auth] and [database] added) and the
@@ -145,7 +146,7 @@ type catServer struct {
 func catServe(t *testing.T, providersTOML, redirectTOML string) *catServer {
 	t.Helper()
 	dir := t.TempDir()
-	s := &catServer{Dir: dir, CfgPath: filepath.Join(dir, "aigw.toml"), Redirect: filepath.Join(dir, "redirect.toml"), Logs: &catLogBuffer{}}
+	s := &catServer{Dir: dir, CfgPath: filepath.Join(dir, "aigw.toml"), Redirect: filepath.Join(dir, "redirect.toml"), Logs: &syncBuffer{}}
 	cfgText := fmt.Sprintf("[auth]\nkeys = [%q]\nadmin_keys = [%q]\n\n[database]\ndsn = %q\n\n%s",
 		clientKey, catAdminKey, filepath.Join(dir, "data", "aigw.db"), providersTOML)
 	require.NoError(t, os.WriteFile(s.CfgPath, []byte(cfgText), 0o600))

@@ -24,7 +24,7 @@ import (
 type servedGateway struct {
 	URL   string
 	Cfg   *config.Config
-	Logs  *catLogBuffer
+	Logs  *syncBuffer
 	stop  context.CancelFunc
 	done  chan error
 	ended bool
@@ -44,7 +44,7 @@ func serveWith(t *testing.T, configTOML string, db config.Database) *servedGatew
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &servedGateway{URL: "http://" + ln.Addr().String(), Cfg: cfg, Logs: &catLogBuffer{}, stop: cancel, done: make(chan error, 1)}
+	s := &servedGateway{URL: "http://" + ln.Addr().String(), Cfg: cfg, Logs: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
 	log := slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	go func() { s.done <- app.Serve(ctx, app.ServeOptions{Config: cfg, Logger: log, Listener: ln}) }()
 	t.Cleanup(func() {
