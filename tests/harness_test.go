@@ -121,6 +121,13 @@ type gatewayEnv struct {
 // real engine.
 func startGateway(t *testing.T, configTOML, redirectTOML string) *gatewayEnv {
 	t.Helper()
+	return startGatewayWith(t, configTOML, redirectTOML, gateway.Options{})
+}
+
+// startGatewayWith is startGateway with extra gateway options (Config,
+// Registry and Logs are filled in).
+func startGatewayWith(t *testing.T, configTOML, redirectTOML string, opts gateway.Options) *gatewayEnv {
+	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "gateway.toml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(configTOML), 0o600))
@@ -132,7 +139,8 @@ func startGateway(t *testing.T, configTOML, redirectTOML string) *gatewayEnv {
 	aliases, err := config.LoadAliases(cfg.RedirectPath())
 	require.NoError(t, err)
 	sink := &captureSink{}
-	gw := gateway.New(gateway.Options{Config: cfg, Registry: provider.NewRegistry(cfg, aliases), Logs: sink})
+	opts.Config, opts.Registry, opts.Logs = cfg, provider.NewRegistry(cfg, aliases), sink
+	gw := gateway.New(opts)
 	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(srv.Close)
 	return &gatewayEnv{URL: srv.URL, Cfg: cfg, Logs: sink, GW: gw, Dir: dir}

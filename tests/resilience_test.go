@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aigw/aigw/internal/testdb"
+	"github.com/aigw/aigw/pkg/gateway"
 )
 
 // keyedUpstream answers per upstream key: each key's behaviour can be
@@ -387,4 +388,47 @@ func TestMalformedUpstreamSSE(t *testing.T) {
 	require.Error(t, stream.Err(), "the Anthropic client is told the stream failed")
 	rows = gw2.Logs.waitRows(t, 1)
 	assert.Equal(t, 502, rows[0].StatusCode)
+}
+
+// TestKeepAlivePingsOnSilentStreams: while the upstream says nothing, the
+// client gets pings in its own protocol's form, and the stream then ends
+// normally.
+func TestKeepAlivePingsOnSilentStreams(t *testing.T) {
+	slowOpenAI := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, firstChunk)
+		w.(http.Flusher).Flush()
+		time.Sleep(450 * time.Millisecond)
+		fmt.Fprint(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	}
+	slowAnthropic := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		anthropicSSE(w, "message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":1}}}`)
+		time.Sleep(450 * time.Millisecond)
+		anthropicSSE(w, "message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":1}}`)
+		anthropicSSE(w, "message_stop", `{"type":"message_stop"}`)
+	}
+	cu, gu := newFakeUpstream(t, slowAnthropic), newFakeUpstream(t, slowOpenAI)
+	gw := startGatewayWith(t, fmt.Sprintf(`
+[auth]
+keys = [%q]
+[[providers]]
+name = "claude"
+type = "anthropic"
+base_url = %q
+api_keys = "k-claude-000000000001"
+[[providers]]
+name = "gpt"
+type = "openai"
+base_url = "%s/v1"
+api_keys = "k-gpt-000000000000001"
+`, clientKey, cu.URL, gu.URL), "", gateway.Options{PingInterval: 100 * time.Millisecond})
+
+	_, _, body := sendRaw(t, gw.URL+"/v1/chat/completions", clientKey, `{"model":"gpt/gpt-4o","stream":true,"messages":[]}`)
+	assert.Contains(t, body, ": ping\n\n")
+	assert.True(t, strings.HasSuffix(body, "data: [DONE]\n\n"), body)
+
+	_, _, body = sendRaw(t, gw.URL+"/v1/messages", clientKey, `{"model":"claude/claude-sonnet-4-5","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	assert.Contains(t, body, "event: ping\ndata: {\"type\": \"ping\"}\n\n")
+	assert.True(t, strings.HasSuffix(body, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"), body)
 }
