@@ -1,7 +1,7 @@
 // Package adapter converts between the OpenAI Chat Completions and the
 // Anthropic Messages protocols, in both directions, streaming included. It
 // is pure: bytes in, bytes out, no HTTP, no I/O, no package-level mutable
-// state. The gateway calls it; /work/shared/CONVERSION.md is the checklist
+// state. The gateway calls it; the team's CONVERSION.md (shared/) is the checklist
 // it follows (section numbers below refer to it).
 //
 // # Direction A: OpenAI client → Anthropic upstream
