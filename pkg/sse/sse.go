@@ -31,7 +31,9 @@ type Reader struct {
 
 // NewReader returns a Reader over r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 32*1024)}
+	// 4 KiB holds a typical event; longer lines are gathered across reads.
+	// With hundreds of open streams, a larger buffer each adds up.
+	return &Reader{br: bufio.NewReaderSize(r, 4096)}
 }
 
 // readLine returns one line without its terminator (\n, \r\n or \r is not
