@@ -428,3 +428,15 @@ func TestRequestCannotSteerUpstreamURL(t *testing.T) {
 	}
 	assert.Empty(t, up.requests(), "no such request reached the upstream")
 }
+
+func TestTrustedProxyForwardedFor(t *testing.T) {
+	up := newFakeUpstream(t, openAIChat("ok"))
+	gw := startGateway(t, "[server]\ntrusted_proxies = [\"127.0.0.0/8\"]\n"+oneProviderConfig(up.URL, ""), "")
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/v1/chat/completions", strings.NewReader(`{"model":"openai/gpt-4o","messages":[]}`))
+	req.Header.Set("Authorization", "Bearer "+clientKey)
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "203.0.113.9", gw.Logs.waitRows(t, 1)[0].ClientIP, "the client behind a trusted load balancer")
+}

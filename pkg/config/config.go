@@ -59,6 +59,9 @@ type Server struct {
 	// KeyProbeInterval is how often keys set aside after a 401/403 are
 	// tried again.
 	KeyProbeInterval time.Duration `mapstructure:"key_probe_interval"`
+	// TrustedProxies are the addresses (IPs or CIDRs) of load balancers
+	// whose X-Forwarded-For names the real client; empty trusts none.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
 }
 
 // Auth is the [auth] section.
@@ -207,6 +210,7 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("server.default_provider", "")
 	v.SetDefault("server.shutdown_grace", DefaultShutdownGrace.String())
 	v.SetDefault("server.key_probe_interval", DefaultKeyProbeInterval.String())
+	v.SetDefault("server.trusted_proxies", []string{})
 	v.SetDefault("auth.keys", []string{})
 	v.SetDefault("auth.admin_keys", []string{})
 	v.SetDefault("database.driver", DefaultDriver)
@@ -359,6 +363,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.ShutdownGrace < 0 {
 		bad("server.shutdown_grace", "must not be negative")
+	}
+	for i, p := range c.Server.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				bad(fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is neither an IP address nor a CIDR such as 10.0.0.0/8", p)
+			}
+		}
 	}
 	if c.Server.KeyProbeInterval <= 0 {
 		bad("server.key_probe_interval", "must be a positive duration such as 60s")

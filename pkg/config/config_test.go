@@ -95,6 +95,7 @@ func TestLoadErrorsNameFileKeyAndReason(t *testing.T) {
 		{"bad default provider", minimal + "\n[server]\ndefault_provider = \"nope\"\n", []string{"server.default_provider", `"nope" is not the name of a provider`}},
 		{"bad driver", minimal + "\n[database]\ndriver = \"mysql\"\n", []string{"database.driver", `unknown driver "mysql"`}},
 		{"bad zone", minimal + "\n[database]\ntimezone = \"Mars/Base\"\n", []string{"database.timezone"}},
+		{"bad trusted proxy", minimal + "\n[server]\ntrusted_proxies = [\"10.0.0.0/33\"]\n", []string{"server.trusted_proxies[0]", "neither an IP"}},
 		{"slash in name", strings.Replace(minimal, `name = "openai"`, `name = "a/b"`, 1), []string{"providers[0] (a/b).name", "no '/'"}},
 	}
 	for _, tc := range cases {

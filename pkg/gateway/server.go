@@ -115,9 +115,10 @@ func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
 	r.ContextWithFallback = true
-	// Client IPs in the log come from the connection, not from headers a
-	// client can forge (Gin trusts every proxy by default).
-	_ = r.SetTrustedProxies(nil)
+	// Client IPs in the log come from the connection unless it is one of
+	// the configured trusted proxies: Gin trusts every proxy by default,
+	// which would let any client forge X-Forwarded-For.
+	_ = r.SetTrustedProxies(s.cfg.Server.TrustedProxies) // validated by config.Load
 	r.Use(s.requestID, s.recovery)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
