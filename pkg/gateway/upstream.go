@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,8 +64,10 @@ func retryable(status int) bool {
 func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*upstreamResponse, *apiError) {
 	p := call.route.Provider
 	budget := min(p.Pool.Size(), max(p.MaxAttempts, 1))
-	tried := make(map[*provider.Key]bool, budget)
-	skipTried := func(k *provider.Key) bool { return tried[k] }
+	// Keys are few and attempts fewer: a small slice beats a map here.
+	var triedBuf [4]*provider.Key
+	tried := triedBuf[:0]
+	skipTried := func(k *provider.Key) bool { return slices.Contains(tried, k) }
 	var lastErr *apiError
 	authRejected := 0
 	for attempt := 1; attempt <= budget; attempt++ {
@@ -72,7 +75,7 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 		if key == nil {
 			break
 		}
-		tried[key] = true
+		tried = append(tried, key)
 		rs.row.Attempts = attempt
 		rs.row.KeyHint = key.Hint
 		if attempt > 1 {
