@@ -86,7 +86,10 @@ func rewriteModel(body []byte, route provider.Route) ([]byte, error) {
 	if route.UpstreamModel == route.Requested {
 		return body, nil
 	}
-	return sjson.SetBytes(body, "model", route.UpstreamModel)
+	// The body is the gateway's own copy, so a shorter name (the usual
+	// case: the provider prefix goes) is written in place, without copying
+	// a large body once more.
+	return sjson.SetBytesOptions(body, "model", route.UpstreamModel, &sjson.Options{ReplaceInPlace: true})
 }
 
 // usageInjectable lists the OpenAI endpoints whose streams report usage
