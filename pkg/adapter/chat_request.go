@@ -106,13 +106,9 @@ type aTurn struct {
 // returned as *Error (400, param naming the field).
 func ChatToMessagesRequest(body []byte, opts ChatRequestOptions) ([]byte, ChatMeta, error) {
 	var meta ChatMeta
-	s := string(body) // one copy; every gjson result below points into s
-	if !validJSON(s) {
-		return nil, meta, badRequest("", "request body is not valid JSON")
-	}
-	root := gjson.Parse(s)
-	if !root.IsObject() {
-		return nil, meta, badRequest("", "request body must be a JSON object")
+	root, err := parseRequestObject(body)
+	if err != nil {
+		return nil, meta, err
 	}
 	var f chatFields
 	root.ForEach(func(k, v gjson.Result) bool {
@@ -165,7 +161,6 @@ func ChatToMessagesRequest(body []byte, opts ChatRequestOptions) ([]byte, ChatMe
 		return true
 	})
 
-	var err error
 	meta.RequestedModel, meta.UpstreamModel, meta.Stream, err = modelAndStream(f.model, f.stream, opts.UpstreamModel)
 	if err != nil {
 		return nil, meta, err
@@ -1396,4 +1391,19 @@ func modelAndStream(model, stream gjson.Result, upstream string) (requested, up 
 		isStream = stream.Type == gjson.True
 	}
 	return requested, up, isStream, nil
+}
+
+// parseRequestObject checks a request body (depth-guarded JSON, an object)
+// and parses it. The body is copied to a string once; every result points
+// into that copy.
+func parseRequestObject(body []byte) (gjson.Result, error) {
+	s := string(body)
+	if !validJSON(s) {
+		return gjson.Result{}, badRequest("", "request body is not valid JSON")
+	}
+	root := gjson.Parse(s)
+	if !root.IsObject() {
+		return gjson.Result{}, badRequest("", "request body must be a JSON object")
+	}
+	return root, nil
 }

@@ -29,8 +29,7 @@ func MessagesToChatResponse(body []byte, meta ChatMeta) ([]byte, Usage, error) {
 
 	var text, reasoning strings.Builder
 	var thinkingBlocks []string
-	type call struct{ id, name, input string }
-	var calls []call
+	var calls []toolCall
 	jsonContent, jsonUsed := "", false
 	content.ForEach(func(_, b gjson.Result) bool {
 		switch b.Get("type").Str {
@@ -54,7 +53,7 @@ func MessagesToChatResponse(body []byte, meta ChatMeta) ([]byte, Usage, error) {
 				}
 				return true
 			}
-			calls = append(calls, call{id: b.Get("id").Str, name: toolNames(meta.ToolNames).restore(name), input: raw})
+			calls = append(calls, toolCall{id: b.Get("id").Str, name: toolNames(meta.ToolNames).restore(name), input: raw})
 		}
 		// server_tool_use, web_search_tool_result, citations...: the
 		// client cannot act on server tools; their effect is in the text.
@@ -124,20 +123,7 @@ func MessagesToChatResponse(body []byte, meta ChatMeta) ([]byte, Usage, error) {
 		w.key("tool_calls")
 		w.openArr()
 		for _, c := range calls {
-			w.open()
-			w.key("id")
-			w.str(c.id)
-			w.key("type")
-			w.str("function")
-			w.key("function")
-			w.open()
-			w.key("name")
-			w.str(c.name)
-			w.key("arguments")
-			w.sep()
-			w.b = appendJSONStringOfJSON(w.b, c.input)
-			w.close()
-			w.close()
+			w.toolCall(c)
 		}
 		w.closeArr()
 	}

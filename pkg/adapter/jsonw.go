@@ -58,6 +58,28 @@ func (w *jw) float(f float64) {
 	w.b = strconv.AppendFloat(w.b, f, 'f', -1, 64)
 }
 
+// toolCall is one OpenAI tool call: input is the tool's arguments as JSON.
+type toolCall struct{ id, name, input string }
+
+// toolCall writes c as an OpenAI tool_calls entry, arguments as a JSON
+// string holding the input.
+func (w *jw) toolCall(c toolCall) {
+	w.open()
+	w.key("id")
+	w.str(c.id)
+	w.key("type")
+	w.str("function")
+	w.key("function")
+	w.open()
+	w.key("name")
+	w.str(c.name)
+	w.key("arguments")
+	w.sep()
+	w.b = appendJSONStringOfJSON(w.b, c.input)
+	w.close()
+	w.close()
+}
+
 // raw writes an already valid JSON value.
 func (w *jw) raw(s string) { w.sep(); w.b = append(w.b, s...) }
 

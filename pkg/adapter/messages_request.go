@@ -59,13 +59,9 @@ type messagesFields struct {
 // carry real counts.
 func MessagesToChatRequest(body []byte, opts MessagesRequestOptions) ([]byte, MessagesMeta, error) {
 	var meta MessagesMeta
-	s := string(body)
-	if !validJSON(s) {
-		return nil, meta, badRequest("", "request body is not valid JSON")
-	}
-	root := gjson.Parse(s)
-	if !root.IsObject() {
-		return nil, meta, badRequest("", "request body must be a JSON object")
+	root, err := parseRequestObject(body)
+	if err != nil {
+		return nil, meta, err
 	}
 	var f messagesFields
 	root.ForEach(func(k, v gjson.Result) bool {
@@ -104,7 +100,6 @@ func MessagesToChatRequest(body []byte, opts MessagesRequestOptions) ([]byte, Me
 		// unknown fields, so they are dropped.
 		return true
 	})
-	var err error
 	meta.RequestedModel, meta.UpstreamModel, meta.Stream, err = modelAndStream(f.model, f.stream, opts.UpstreamModel)
 	if err != nil {
 		return nil, meta, err
@@ -650,8 +645,7 @@ func documentParts(b gjson.Result, param string) ([]oPart, error) {
 // ids; nil ids (not just empty) mean nothing was written.
 func writeAssistant(w *jw, content gjson.Result, param string, names *toolNames) ([]string, error) {
 	var text strings.Builder
-	type call struct{ id, name, input string }
-	var calls []call
+	var calls []toolCall
 	switch {
 	case content.Type == gjson.String:
 		text.WriteString(content.Str)
@@ -669,7 +663,7 @@ func writeAssistant(w *jw, content gjson.Result, param string, names *toolNames)
 				if input.IsObject() {
 					raw = input.Raw
 				}
-				calls = append(calls, call{
+				calls = append(calls, toolCall{
 					id:    SanitizeToolID(b.Get("id").Str),
 					name:  names.sanitize(b.Get("name").Str, openAIToolNameMax),
 					input: raw,
@@ -715,20 +709,7 @@ func writeAssistant(w *jw, content gjson.Result, param string, names *toolNames)
 			}
 			seen[c.id] = true
 			ids = append(ids, c.id)
-			w.open()
-			w.key("id")
-			w.str(c.id)
-			w.key("type")
-			w.str("function")
-			w.key("function")
-			w.open()
-			w.key("name")
-			w.str(c.name)
-			w.key("arguments")
-			w.sep()
-			w.b = appendJSONStringOfJSON(w.b, c.input)
-			w.close()
-			w.close()
+			w.toolCall(c)
 		}
 		w.closeArr()
 	}
