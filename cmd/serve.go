@@ -11,7 +11,8 @@ import (
 )
 
 func newServeCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var pprofAddr string
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Start the gateway",
 		Long: "Start the gateway with the config given by --config (any file name), $AIGW_CONFIG,\n" +
@@ -24,9 +25,11 @@ func newServeCmd(g *globalOptions) *cobra.Command {
 			}
 			log := newLogger(cfg.Logging.Level)
 			slog.SetDefault(log)
-			return app.Serve(cmd.Context(), app.ServeOptions{Config: cfg, Logger: log})
+			return app.Serve(cmd.Context(), app.ServeOptions{Config: cfg, Logger: log, PprofAddr: pprofAddr})
 		},
 	}
+	cmd.Flags().StringVar(&pprofAddr, "pprof", "", "serve Go runtime profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060")
+	return cmd
 }
 
 // newLogger builds the server's own logger: text lines on stderr.

@@ -31,6 +31,9 @@ type ServeOptions struct {
 	Listener net.Listener
 	// Ready, when set, receives the bound address once the server accepts.
 	Ready func(addr string)
+	// PprofAddr, when set, serves net/http/pprof on this loopback address,
+	// apart from the gateway's own listener, for profiling under load.
+	PprofAddr string
 }
 
 // Serve runs the gateway until ctx is cancelled, then shuts down
@@ -120,6 +123,14 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	log.Info("aigw listening", "addr", "http://"+ln.Addr().String(), "providers", len(cfg.Providers), "config", cfg.Path)
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr().String())
+	}
+
+	if opts.PprofAddr != "" {
+		stop, err := servePprof(opts.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 
 	errc := make(chan error, 1)
