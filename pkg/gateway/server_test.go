@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
@@ -39,4 +40,25 @@ func TestPanicAnsweredWith500AndServingGoesOn(t *testing.T) {
 	rec = httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	assert.Equal(t, 200, rec.Code, "the server keeps serving after a panic")
+}
+
+// Request ids sort by time (the log's unique index then grows at its right
+// edge) and still differ within one millisecond.
+func TestRequestIDsSortByTime(t *testing.T) {
+	first := newRequestID()
+	if len(first) != len("req_")+24 || first[:4] != "req_" {
+		t.Fatalf("id %q: want req_ and 24 hex digits", first)
+	}
+	seen := map[string]bool{first: true}
+	for range 1000 {
+		id := newRequestID()
+		if seen[id] {
+			t.Fatalf("duplicate id %q", id)
+		}
+		seen[id] = true
+	}
+	time.Sleep(2 * time.Millisecond)
+	if later := newRequestID(); later <= first {
+		t.Fatalf("id %q made 2 ms later does not sort after %q", later, first)
+	}
 }
