@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/tidwall/gjson"
@@ -69,14 +68,16 @@ func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
 		return nil, false
 	}
 	rs.row.RequestBytes = int64(len(body))
-	if !jsonx.DepthOK(body, maxJSONDepth) {
+	// One pass checks syntax, UTF-8 and nesting, the last before gjson
+	// and sjson (which recurse per level) ever see the body.
+	switch problem, at := jsonx.Check(body, maxJSONDepth); problem {
+	case jsonx.TooDeep:
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
 			fmt.Sprintf("request body nests deeper than %d levels", maxJSONDepth)))
 		return nil, false
-	}
-	if !gjson.ValidBytes(body) || !utf8.Valid(body) {
+	case jsonx.Invalid:
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
-			"request body is not valid JSON: send a JSON object with Content-Type: application/json"))
+			fmt.Sprintf("request body is not valid JSON (at byte %d): send a JSON object in UTF-8 with Content-Type: application/json", at)))
 		return nil, false
 	}
 	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' {
