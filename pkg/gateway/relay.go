@@ -33,8 +33,12 @@ func isEventStream(h http.Header) bool {
 type usageFunc func(row *store.RequestLog, body []byte)
 
 func usageOpenAI(row *store.RequestLog, body []byte) {
+	// Chat streams with include_usage carry "usage":null in every chunk;
+	// only a body without a top-level usage can be a Responses API event.
 	if u := gjson.GetBytes(body, "usage"); u.IsObject() {
 		setUsage(row, adapter.OpenAIUsage([]byte(u.Raw)))
+	} else if u.Exists() {
+		return
 	} else if u := gjson.GetBytes(body, "response.usage"); u.IsObject() {
 		setUsage(row, adapter.OpenAIUsage([]byte(u.Raw)))
 	}
