@@ -55,6 +55,7 @@ type Server struct {
 	reg        *provider.Registry
 	logs       LogSink
 	client     *http.Client
+	roundTrip  http.RoundTripper // client's transport, called directly on the proxy path
 	log        *slog.Logger
 	ready      func() error
 	catalog    catalog.Store
@@ -90,6 +91,12 @@ func New(opts Options) *Server {
 	}
 	if s.client == nil {
 		s.client = &http.Client{Transport: NewTransport()}
+	}
+	// The proxy path calls the transport itself: http.Client would copy
+	// headers for redirects that a gateway passes on rather than follows.
+	s.roundTrip = s.client.Transport
+	if s.roundTrip == nil {
+		s.roundTrip = http.DefaultTransport
 	}
 	if s.log == nil {
 		s.log = slog.Default()

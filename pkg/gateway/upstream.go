@@ -164,7 +164,7 @@ func (s *Server) attempt(ctx context.Context, p *provider.Provider, key *provide
 	req.ContentLength = int64(len(call.body))
 
 	timer := time.AfterFunc(p.Timeout, func() { cancel(errFirstByteTimeout) })
-	resp, err := s.client.Do(req)
+	resp, err := s.roundTrip.RoundTrip(req)
 	stopped := timer.Stop()
 	if err != nil {
 		cause := context.Cause(actx)
