@@ -189,7 +189,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// request and then hung up without a word looks the same and gets
 		// it twice; the gateway's own failover would re-send it anyway,
 		// and the liveness peek in getConn keeps the idle-close race rare.
-		if reused && !retried && c.read == 0 && ctx.Err() == nil && isConnClosedErr(err) {
+		// reused is false on the retry, which always dials: one retry at most.
+		if reused && c.read == 0 && ctx.Err() == nil && isConnClosedErr(err) {
 			closeBody(req)
 			if body, gerr := rewind(req); gerr == nil {
 				req = body

@@ -246,6 +246,28 @@ func noDial(n *atomic.Int32) func(context.Context, string, string) (net.Conn, er
 
 // ---- keep-alive and response framing ---------------------------------------
 
+// getTwiceAtOnce sends two GETs to u concurrently and reads both bodies.
+func getTwiceAtOnce(t *testing.T, tr *Transport, u string) {
+	t.Helper()
+	errs := make(chan error, 2)
+	var wg sync.WaitGroup
+	for _, req := range []*http.Request{newRequest(t, http.MethodGet, u, nil), newRequest(t, http.MethodGet, u, nil)} {
+		wg.Go(func() {
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				_, err = io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+}
+
 func TestKeepAliveReuse(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "pong "+r.URL.Query().Get("i"))
@@ -1079,23 +1101,7 @@ func TestRetryUsesFreshConnection(t *testing.T) {
 		closed <- struct{}{}
 	})
 	tr := newTransport(t)
-	errs := make(chan error, 2)
-	var wg sync.WaitGroup
-	for _, req := range []*http.Request{newRequest(t, http.MethodGet, srv.url("/"), nil), newRequest(t, http.MethodGet, srv.url("/"), nil)} {
-		wg.Go(func() {
-			resp, err := tr.RoundTrip(req)
-			if err == nil {
-				_, err = io.ReadAll(resp.Body)
-				_ = resp.Body.Close()
-			}
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
+	getTwiceAtOnce(t, tr, srv.url("/"))
 	require.Equal(t, 2, tr.IdleConns())
 	for range 2 {
 		select {
@@ -1375,23 +1381,7 @@ func TestMaxIdleConnsPerHost(t *testing.T) {
 	})
 	tr := newTransport(t)
 	tr.MaxIdleConnsPerHost = 1
-	errs := make(chan error, 2)
-	var wg sync.WaitGroup
-	for _, req := range []*http.Request{newRequest(t, http.MethodGet, srv.URL, nil), newRequest(t, http.MethodGet, srv.URL, nil)} {
-		wg.Go(func() {
-			resp, err := tr.RoundTrip(req)
-			if err == nil {
-				_, err = io.ReadAll(resp.Body)
-				_ = resp.Body.Close()
-			}
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
+	getTwiceAtOnce(t, tr, srv.URL)
 	require.EqualValues(t, 2, srv.opened.Load())
 	require.Equal(t, 1, tr.IdleConns())
 	require.Eventually(t, func() bool { return srv.closed.Load() == 1 }, 2*time.Second, 5*time.Millisecond,
