@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"testing"
 	"unicode/utf8"
 
@@ -10,24 +11,35 @@ import (
 	"github.com/aigw/aigw/pkg/jsonx"
 )
 
-// The gateway never decodes a passthrough body: it validates it, reads
-// model and stream with gjson, and edits the model (and, for streams,
-// stream_options) in place with sjson. These benchmarks repeat those steps
-// (pkg/gateway/request.go readBody, handlers.go rewriteModel/proxyOpenAI)
-// on the public libraries, since the gateway's helpers are unexported.
+// The gateway never decodes a passthrough body: one pass validates it and
+// finds model, stream and stream_options; the model (and, for streams,
+// stream_options) is then edited in place by byte offset. These benchmarks
+// repeat those steps (pkg/gateway/request.go readBody, handlers.go
+// modelEdit/includeUsageEdit) on the public jsonx package, since the
+// gateway's helpers are unexported.
 
-// extract is readBody's work on a body already in memory: depth check,
-// grammar and UTF-8 validation, then model and stream.
-func extract(body []byte) (model string, stream bool, ok bool) {
-	if !jsonx.DepthOK(body, 256) || !gjson.ValidBytes(body) || !utf8.Valid(body) {
-		return "", false, false
+var members = []string{"model", "stream", "stream_options"}
+
+// extract is readBody's work on a body already in memory.
+func extract(body []byte) (model string, stream bool, spans []jsonx.Span, ok bool) {
+	spans = make([]jsonx.Span, len(members))
+	if p, _ := jsonx.CheckMembers(body, 256, members, spans); p != jsonx.OK || !spans[0].Found() {
+		return "", false, nil, false
 	}
-	root := gjson.ParseBytes(body)
-	m := root.Get("model")
+	m := gjson.ParseBytes(body[spans[0].Start:spans[0].End])
 	if m.Type != gjson.String {
-		return "", false, false
+		return "", false, nil, false
 	}
-	return m.Str, root.Get("stream").Type == gjson.True, true
+	if sp := spans[1]; sp.Found() {
+		stream = string(body[sp.Start:sp.End]) == "true"
+	}
+	return m.Str, stream, spans, true
+}
+
+// withRoom copies body into a buffer with the spare capacity the gateway's
+// body reader leaves, so edits happen in place as they do there.
+func withRoom(dst, body []byte) []byte {
+	return append(dst[:0], body...)
 }
 
 func benchBodies(b *testing.B, fn func(b *testing.B, body []byte)) {
@@ -46,11 +58,11 @@ func benchBodies(b *testing.B, fn func(b *testing.B, body []byte)) {
 	}
 }
 
-// BenchmarkModelExtract: validate + model + stream, as readBody does.
+// BenchmarkModelExtract: validate + find model, stream, stream_options.
 func BenchmarkModelExtract(b *testing.B) {
 	benchBodies(b, func(b *testing.B, body []byte) {
 		for b.Loop() {
-			if _, _, ok := extract(body); !ok {
+			if _, _, _, ok := extract(body); !ok {
 				b.Fatal("extract failed")
 			}
 		}
@@ -58,34 +70,45 @@ func BenchmarkModelExtract(b *testing.B) {
 }
 
 // BenchmarkModelRewrite: extract, then set the upstream model name (the
-// provider prefix is stripped, so the body changes and sjson copies it).
+// provider prefix is stripped: a shorter name, edited in place). The body
+// is restored from a pristine copy each time, as the gateway reads a fresh
+// one per request; BenchmarkBodySteps/copy shows what that copy costs.
 func BenchmarkModelRewrite(b *testing.B) {
 	benchBodies(b, func(b *testing.B, body []byte) {
+		buf := make([]byte, 0, len(body)+64)
 		for b.Loop() {
-			if _, _, ok := extract(body); !ok {
+			work := withRoom(buf, body)
+			_, _, spans, ok := extract(work)
+			if !ok {
 				b.Fatal("extract failed")
 			}
-			out, err := sjson.SetBytes(body, "model", "mock-gpt-4o")
-			if err != nil || len(out) == 0 {
-				b.Fatal(err)
+			out := jsonx.Splice(work, []jsonx.Edit{{At: spans[0], Value: []byte(`"mock-gpt-4o"`)}})
+			if len(out) != len(body)-len("mock-openai/") {
+				b.Fatal("bad rewrite")
 			}
 		}
 	})
 }
 
-// BenchmarkStreamOptionsInject: a streamed request without include_usage
-// gets stream_options.include_usage=true added (second sjson pass).
+// BenchmarkStreamOptionsInject: a streamed request without
+// stream_options gets {"include_usage":true} added with the model edit.
 func BenchmarkStreamOptionsInject(b *testing.B) {
 	benchBodies(b, func(b *testing.B, body []byte) {
+		buf := make([]byte, 0, len(body)+64)
+		opts := []byte(`,"stream_options":{"include_usage":true}`)
 		for b.Loop() {
-			out, err := sjson.SetBytes(body, "model", "mock-gpt-4o")
-			if err != nil {
-				b.Fatal(err)
+			work := withRoom(buf, body)
+			_, _, spans, ok := extract(work)
+			if !ok || spans[2].Found() {
+				b.Fatal("extract failed")
 			}
+			end := bytes.LastIndexByte(work, '}')
+			out := jsonx.Splice(work, []jsonx.Edit{
+				{At: spans[0], Value: []byte(`"mock-gpt-4o"`)},
+				{At: jsonx.Span{Start: end, End: end}, Value: opts},
+			})
 			if !gjson.GetBytes(out, "stream_options.include_usage").Bool() {
-				if out, err = sjson.SetBytes(out, "stream_options.include_usage", true); err != nil || len(out) == 0 {
-					b.Fatal(err)
-				}
+				b.Fatal("not injected")
 			}
 		}
 	})
@@ -115,6 +138,37 @@ func BenchmarkBodySteps(b *testing.B) {
 			for b.Loop() {
 				if gjson.ParseBytes(body).Get("model").Str == "" {
 					b.Fatal("no model")
+				}
+			}
+		})
+		b.Run("copy", func(b *testing.B) {
+			buf := make([]byte, 0, len(body)+64)
+			for b.Loop() {
+				buf = withRoom(buf, body)
+			}
+		})
+		b.Run("jsonx.Check", func(b *testing.B) {
+			for b.Loop() {
+				if p, _ := jsonx.Check(body, 256); p != jsonx.OK {
+					b.Fatal(p)
+				}
+			}
+		})
+		b.Run("jsonx.CheckMembers", func(b *testing.B) {
+			spans := make([]jsonx.Span, len(members))
+			for b.Loop() {
+				if p, _ := jsonx.CheckMembers(body, 256, members, spans); p != jsonx.OK {
+					b.Fatal(p)
+				}
+			}
+		})
+		// What the model edit cost with sjson before: without Optimistic,
+		// ReplaceInPlace is ignored and the whole body is rebuilt.
+		b.Run("sjson.SetBytes", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := sjson.SetBytes(body, "model", "mock-gpt-4o"); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})

@@ -440,3 +440,80 @@ func TestTrustedProxyForwardedFor(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, "203.0.113.9", gw.Logs.waitRows(t, 1)[0].ClientIP, "the client behind a trusted load balancer")
 }
+
+// TestBodyEditsAreExact checks the bytes the upstream receives: only the
+// model name and, for streams, stream_options change; every other byte of
+// the client's body, spacing and member order included, arrives as sent.
+func TestBodyEditsAreExact(t *testing.T) {
+	up := newFakeUpstream(t, openAIChat("a b"))
+	gw := startGateway(t, oneProviderConfig(up.URL, ""), `
+[aliases]
+"short" = "openai/Qwen3-Coder-Instruct-MD"
+`)
+	big := strings.Repeat(`{"role":"user","content":"model stream_options \"x\" 你好"},`, 2000)
+	cases := []struct {
+		name, body, want string
+	}{
+		{"model last, as openai-python sends it",
+			`{"messages":[` + big + `{"role":"user","content":"hi"}], "temperature" : 0.5 ,"model":"openai/gpt-4o"}`,
+			`{"messages":[` + big + `{"role":"user","content":"hi"}], "temperature" : 0.5 ,"model":"gpt-4o"}`},
+		{"a longer upstream name",
+			`{"model":"short","messages":[{"role":"user","content":"hi"}]}`,
+			`{"model":"Qwen3-Coder-Instruct-MD","messages":[{"role":"user","content":"hi"}]}`},
+		{"escaped key",
+			`{"mod\u0065l":"openai/gpt-4o","messages":[]}`,
+			`{"mod\u0065l":"gpt-4o","messages":[]}`},
+		{"unprefixed name stays byte for byte",
+			`{ "model" : "gpt-4o" , "messages":[] }`,
+			`{ "model" : "gpt-4o" , "messages":[] }`},
+		{"stream without stream_options gets it added",
+			`{"model":"openai/gpt-4o","stream":true,"messages":[` + big + `{"role":"user","content":"hi"}]}  `,
+			`{"model":"gpt-4o","stream":true,"messages":[` + big + `{"role":"user","content":"hi"}],"stream_options":{"include_usage":true}}  `},
+		{"include_usage false is turned on, other options kept",
+			`{"stream_options":{"include_usage":false,"x":1},"stream":true,"messages":[],"model":"openai/gpt-4o"}`,
+			`{"stream_options":{"include_usage":true,"x":1},"stream":true,"messages":[],"model":"gpt-4o"}`},
+		{"stream_options null is replaced",
+			`{"model":"openai/gpt-4o","stream":true,"stream_options":null,"messages":[]}`,
+			`{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[]}`},
+		{"include_usage already on: nothing added",
+			`{"model":"openai/gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[]}`,
+			`{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[]}`},
+		{"stream_options in a message is not the request's",
+			`{"model":"openai/gpt-4o","stream":true,"messages":[{"role":"user","content":"x","stream_options":{}}]}`,
+			`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"x","stream_options":{}}],"stream_options":{"include_usage":true}}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := rawPost(t, gw.URL+"/v1/chat/completions", clientKey, tc.body)
+			require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+			assert.Equal(t, tc.want, string(up.last(t).Body))
+			if strings.Contains(tc.body, `"stream":true`) {
+				assert.Equal(t, strings.Contains(tc.body, `"include_usage":true`), strings.Contains(string(body), `"usage":{`),
+					"the client sees the usage chunk only when it asked for it")
+			}
+		})
+	}
+}
+
+// TestDuplicateRoutingMembersRefused: decoders disagree on which of two
+// equal keys counts, so a body naming two models could be routed and
+// logged as one while the upstream runs the other.
+func TestDuplicateRoutingMembersRefused(t *testing.T) {
+	up := newFakeUpstream(t, openAIChat("ok"))
+	gw := startGateway(t, oneProviderConfig(up.URL, ""), "")
+	for _, body := range []string{
+		`{"model":"openai/gpt-4o","messages":[],"model":"openai/Qwen3-Coder-Instruct-MD"}`,
+		`{"model":"openai/gpt-4o","messages":[],"mod\u0065l":"other"}`,
+		`{"model":"openai/gpt-4o","stream":false,"stream":true}`,
+	} {
+		resp, out := rawPost(t, gw.URL+"/v1/chat/completions", clientKey, body)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+		assert.Equal(t, "invalid_json", gjson.GetBytes(out, "error.code").String(), string(out))
+		assert.Contains(t, gjson.GetBytes(out, "error.message").String(), "twice", string(out))
+	}
+	resp, out := rawPost(t, gw.URL+"/v1/chat/completions", clientKey, `{"model":"openai/gpt-4o","messages":[{"model":"a"},{"model":"b"}]}`)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "nested members may repeat: %s", out)
+	assert.Len(t, up.requests(), 1, "no refused body reaches the upstream")
+	_, out = rawPost(t, gw.URL+"/v1/chat/completions", clientKey, `{"model":"openai/gpt-4o","messages":[],"model":"x"}`)
+	assert.Contains(t, gjson.GetBytes(out, "error.message").String(), `"model" twice`)
+}

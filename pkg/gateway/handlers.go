@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/pkg/jsonx"
 	"github.com/aigw/aigw/pkg/provider"
 )
 
@@ -80,16 +83,51 @@ func safeUpstreamPath(p string) bool {
 	return !strings.Contains(p, "..") && !strings.Contains(p, "//") && !strings.ContainsAny(p, "%?#\\")
 }
 
-// rewriteModel sets the upstream model name with a byte-level edit: the
-// body is never decoded whole on the passthrough path.
-func rewriteModel(body []byte, route provider.Route) ([]byte, error) {
+// modelEdit renames the model to the upstream's name with a byte-level
+// edit: the body is never decoded whole on the passthrough path. It
+// returns false when the name does not change.
+func modelEdit(in *inbound, route provider.Route) (jsonx.Edit, bool) {
 	if route.UpstreamModel == route.Requested {
-		return body, nil
+		return jsonx.Edit{}, false
 	}
-	// The body is the gateway's own copy, so a shorter name (the usual
-	// case: the provider prefix goes) is written in place, without copying
-	// a large body once more.
-	return sjson.SetBytesOptions(body, "model", route.UpstreamModel, &sjson.Options{ReplaceInPlace: true})
+	name, _ := json.Marshal(route.UpstreamModel)
+	return jsonx.Edit{At: in.members[memberModel], Value: name}, true
+}
+
+// rewriteModel returns the body with the upstream model name. The body is
+// the gateway's own copy, edited in place when it fits (the usual case: the
+// provider prefix goes), so a large body is not copied once more.
+func rewriteModel(in *inbound, route provider.Route) []byte {
+	e, ok := modelEdit(in, route)
+	if !ok {
+		return in.body
+	}
+	return jsonx.Splice(in.body, []jsonx.Edit{e})
+}
+
+// includeUsageEdit sets stream_options.include_usage to true, unless the
+// client asked for it already. Only the small stream_options value is
+// edited, or the member is added at the end of the body.
+func includeUsageEdit(in *inbound) (jsonx.Edit, bool) {
+	sp := in.members[memberStreamOptions]
+	if !sp.Found() {
+		end := bytes.LastIndexByte(in.body, '}') // the root object's closer: CheckMembers accepted it
+		return jsonx.Edit{At: jsonx.Span{Start: end, End: end}, Value: []byte(`,"stream_options":{"include_usage":true}`)}, true
+	}
+	opts := in.body[sp.Start:sp.End]
+	if opts[0] != '{' { // the span is a valid value: CheckMembers read it
+		// null or another non-object: replaced, as the upstream would
+		// reject it anyway.
+		return jsonx.Edit{At: sp, Value: []byte(`{"include_usage":true}`)}, true
+	}
+	if gjson.GetBytes(opts, "include_usage").Bool() {
+		return jsonx.Edit{}, false
+	}
+	v, err := sjson.SetBytes(opts, "include_usage", true)
+	if err != nil {
+		return jsonx.Edit{}, false // cannot happen for a valid object; the stream then goes without usage
+	}
+	return jsonx.Edit{At: sp, Value: v}, true
 }
 
 // usageInjectable lists the OpenAI endpoints whose streams report usage
@@ -100,21 +138,20 @@ func usageInjectable(path string) bool {
 
 // proxyOpenAI forwards an OpenAI-protocol request to an openai provider.
 func (s *Server) proxyOpenAI(c *gin.Context, route provider.Route, in *inbound, path string) {
-	body, err := rewriteModel(in.body, route)
-	if err != nil {
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "cannot set model in the request body: "+err.Error()))
-		return
+	edits := make([]jsonx.Edit, 0, 2)
+	if e, ok := modelEdit(in, route); ok {
+		edits = append(edits, e)
 	}
 	clientWantsUsage := true
-	if in.stream && usageInjectable(path) && !gjson.GetBytes(body, "stream_options.include_usage").Bool() {
-		// Ask for usage so the log row has token counts; the extra chunk is
-		// removed from what this client sees.
-		clientWantsUsage = false
-		if body, err = sjson.SetBytes(body, "stream_options.include_usage", true); err != nil {
-			abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "cannot set stream_options: "+err.Error()))
-			return
+	if in.stream && usageInjectable(path) {
+		if e, ok := includeUsageEdit(in); ok {
+			// Ask for usage so the log row has token counts; the extra
+			// chunk is removed from what this client sees.
+			clientWantsUsage = false
+			edits = append(edits, e)
 		}
 	}
+	body := jsonx.Splice(in.body, edits)
 	s.passthrough(c, route, body, path, usageOpenAI, func(resp *upstreamResponse) {
 		s.relayOpenAIStream(c, resp, route.Provider, clientWantsUsage)
 	})
@@ -123,11 +160,7 @@ func (s *Server) proxyOpenAI(c *gin.Context, route provider.Route, in *inbound, 
 // proxyAnthropic forwards an Anthropic-protocol request to an anthropic
 // provider, model rewritten, stream relayed as is.
 func (s *Server) proxyAnthropic(c *gin.Context, route provider.Route, in *inbound, path string) {
-	body, err := rewriteModel(in.body, route)
-	if err != nil {
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "cannot set model in the request body: "+err.Error()))
-		return
-	}
+	body := rewriteModel(in, route)
 	s.passthrough(c, route, body, path, usageAnthropic, func(resp *upstreamResponse) {
 		s.relayAnthropicStream(c, resp, route.Provider)
 	})

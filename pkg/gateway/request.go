@@ -20,13 +20,18 @@ import (
 // requests, tool schemas included, stay far below it.
 const maxJSONDepth = 256
 
+// bodyEditRoom is the capacity readAllSized leaves after a body.
+const bodyEditRoom = 64
+
 // readAllSized reads a body whose length is announced into one buffer of
 // that size, instead of growing and copying one as io.ReadAll does.
 func readAllSized(r io.Reader, size int64) ([]byte, error) {
 	if size <= 0 {
 		return io.ReadAll(r)
 	}
-	buf := make([]byte, size)
+	// The spare room lets the usual edits (a shorter model name, an added
+	// stream_options) happen in place, without copying a large body.
+	buf := make([]byte, size, size+bodyEditRoom)
 	n, err := io.ReadFull(r, buf)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, err
@@ -40,6 +45,37 @@ type inbound struct {
 	body   []byte
 	model  string
 	stream bool
+	// members are where the values of inboundMembers lie in body.
+	members [len(inboundMembers)]jsonx.Span
+}
+
+// The root members readBody locates, by index in inbound.members.
+const (
+	memberModel = iota
+	memberStream
+	memberStreamOptions
+)
+
+var inboundMembers = [...]string{memberModel: "model", memberStream: "stream", memberStreamOptions: "stream_options"}
+
+// duplicateName names the repeated member whose key starts at body[at].
+func duplicateName(body []byte, at int) string {
+	for _, name := range inboundMembers {
+		if bytes.HasPrefix(body[at:], []byte(`"`+name+`"`)) {
+			return `"` + name + `"`
+		}
+	}
+	return "a member" // its key is written with escapes
+}
+
+// member parses one located member's value (a few bytes: the body around
+// it is not read again).
+func (in *inbound) member(i int) gjson.Result {
+	sp := in.members[i]
+	if !sp.Found() {
+		return gjson.Result{}
+	}
+	return gjson.ParseBytes(in.body[sp.Start:sp.End])
 }
 
 // readBody reads the request body within the size limit and checks that it
@@ -68,9 +104,11 @@ func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
 		return nil, false
 	}
 	rs.row.RequestBytes = int64(len(body))
-	// One pass checks syntax, UTF-8 and nesting, the last before gjson
-	// and sjson (which recurse per level) ever see the body.
-	switch problem, at := jsonx.Check(body, maxJSONDepth); problem {
+	// One pass checks syntax, UTF-8 and nesting (the last before gjson and
+	// sjson, which recurse per level, ever see the body) and finds the
+	// members the gateway reads, wherever they are in a large body.
+	in := &inbound{body: body}
+	switch problem, at := jsonx.CheckMembers(body, maxJSONDepth, inboundMembers[:], in.members[:]); problem {
 	case jsonx.TooDeep:
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
 			fmt.Sprintf("request body nests deeper than %d levels", maxJSONDepth)))
@@ -79,14 +117,16 @@ func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
 			fmt.Sprintf("request body is not valid JSON (at byte %d): send a JSON object in UTF-8 with Content-Type: application/json", at)))
 		return nil, false
+	case jsonx.Duplicate:
+		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
+			fmt.Sprintf("request body has %s twice (again at byte %d); JSON decoders disagree on which one counts, so send it once", duplicateName(body, at), at)))
+		return nil, false
 	}
 	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' {
 		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "request body must be a JSON object"))
 		return nil, false
 	}
-	in := &inbound{body: body}
-	// GetBytes reads the fields in place; ParseBytes would copy the body.
-	m := gjson.GetBytes(body, "model")
+	m := in.member(memberModel)
 	switch {
 	case !m.Exists() || (m.Type == gjson.String && m.Str == ""):
 		abortWithError(c, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: codeMissingModel,
@@ -99,7 +139,7 @@ func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
 	}
 	in.model = m.Str
 	rs.row.RequestedModel = m.Str
-	if st := gjson.GetBytes(body, "stream"); st.Exists() {
+	if st := in.member(memberStream); st.Exists() {
 		switch st.Type {
 		case gjson.True:
 			in.stream = true

@@ -3,8 +3,10 @@ package jsonx
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"math/bits"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Problem says what Check found wrong with a body.
@@ -18,6 +20,11 @@ const (
 	// Invalid: not JSON (syntax, control characters in strings, bad
 	// escapes, invalid UTF-8, trailing data).
 	Invalid
+	// Duplicate: a member CheckMembers looks for appears twice in the root
+	// object. Decoders disagree on which one counts (gjson reads the first,
+	// Python's json the last), so a gateway that routed on one while the
+	// upstream used the other could be steered; such a body is refused.
+	Duplicate
 )
 
 // maxFixedDepth is the deepest nesting tracked without allocating: one bit
@@ -34,6 +41,26 @@ const maxFixedDepth = 1024
 // control characters, not a switch per byte. It never recurses, so no
 // input can exhaust the stack.
 func Check(b []byte, maxDepth int) (Problem, int) {
+	return CheckMembers(b, maxDepth, nil, nil)
+}
+
+// Span is where a value lies in a checked body: b[Start:End]. End is 0
+// when the member was not found.
+type Span struct{ Start, End int }
+
+// Found reports whether the member was present.
+func (s Span) Found() bool { return s.End > 0 }
+
+// CheckMembers is Check that also finds, in the same pass, the values of
+// the root object's members named in names: spans[i] gets the value of
+// names[i] (the first one, as gjson reads it, if a name repeats). spans
+// must be as long as names; it is reset first. The gateway needs model,
+// stream and stream_options of a body it otherwise leaves undecoded, and
+// a separate gjson lookup would cross a large body once more for each
+// member that comes after the messages (openai-python sends model last).
+func CheckMembers(b []byte, maxDepth int, names []string, spans []Span) (Problem, int) {
+	clear(spans)
+	pending := -1 // index in names of the root member being read
 	var fixed [maxFixedDepth / 64]uint64
 	stack := fixed[:]
 	if maxDepth > maxFixedDepth {
@@ -67,9 +94,20 @@ func Check(b []byte, maxDepth int) (Problem, int) {
 				break // an empty container is a whole value
 			}
 			if c == '{' {
+				keyAt := i
+				var keyEnd int
 				var ok bool
-				if i, ok = objectKey(b, i); !ok {
+				if i, keyEnd, ok = objectKey(b, i); !ok {
 					return Invalid, i
+				}
+				if depth == 1 && names != nil {
+					var dup bool
+					if pending, dup = memberIndex(b[keyAt:keyEnd], names, spans); dup {
+						return Duplicate, keyAt
+					}
+					if pending >= 0 {
+						spans[pending].Start = i
+					}
 				}
 			}
 			continue // the first element's value
@@ -106,6 +144,10 @@ func Check(b []byte, maxDepth int) (Problem, int) {
 
 		// After a value: a comma and the next element, or closers.
 		for {
+			if pending >= 0 && depth == 1 {
+				spans[pending].End = i
+				pending = -1
+			}
 			i = skipSpace(b, i)
 			if depth == 0 {
 				if i != n {
@@ -120,9 +162,20 @@ func Check(b []byte, maxDepth int) (Problem, int) {
 			if b[i] == ',' {
 				i = skipSpace(b, i+1)
 				if obj {
+					keyAt := i
+					var keyEnd int
 					var ok bool
-					if i, ok = objectKey(b, i); !ok {
+					if i, keyEnd, ok = objectKey(b, i); !ok {
 						return Invalid, i
+					}
+					if depth == 1 && names != nil {
+						var dup bool
+						if pending, dup = memberIndex(b[keyAt:keyEnd], names, spans); dup {
+							return Duplicate, keyAt
+						}
+						if pending >= 0 {
+							spans[pending].Start = i
+						}
 					}
 				}
 				break
@@ -137,20 +190,43 @@ func Check(b []byte, maxDepth int) (Problem, int) {
 	}
 }
 
-// objectKey reads `"key" :` at i and returns the offset of the value.
-func objectKey(b []byte, i int) (int, bool) {
+// memberIndex returns the index in names of the key whose string
+// (quotes included, already checked) is quoted, -1 if it is not wanted, and
+// whether it was seen before. A key written with escapes is decoded first, so
+// "mod\u0065l" is model, as every JSON decoder reads it.
+func memberIndex(quoted []byte, names []string, spans []Span) (int, bool) {
+	raw := quoted[1 : len(quoted)-1]
+	key := unsafe.String(unsafe.SliceData(raw), len(raw))
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		var s string
+		if json.Unmarshal(quoted, &s) != nil {
+			return -1, false
+		}
+		key = s
+	}
+	for k, name := range names {
+		if key == name {
+			return k, spans[k].Start > 0
+		}
+	}
+	return -1, false
+}
+
+// objectKey reads `"key" :` at i and returns the offset of the value and
+// the end of the key's string.
+func objectKey(b []byte, i int) (int, int, bool) {
 	if i >= len(b) || b[i] != '"' {
-		return i, false
+		return i, 0, false
 	}
 	end, ok := scanString(b, i)
 	if !ok {
-		return end, false
+		return end, 0, false
 	}
 	i = skipSpace(b, end)
 	if i >= len(b) || b[i] != ':' {
-		return i, false
+		return i, 0, false
 	}
-	return skipSpace(b, i+1), true
+	return skipSpace(b, i+1), end, true
 }
 
 func skipSpace(b []byte, i int) int {
