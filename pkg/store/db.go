@@ -41,6 +41,10 @@ type DB struct {
 	// dataDir is where the writer's spill file goes: the folder of the
 	// SQLite file, or ./data for PostgreSQL.
 	dataDir string
+
+	// logInsert writes log rows to a SQLite file with a statement
+	// compiled once (see sqliteInsert); nil for PostgreSQL and :memory:.
+	logInsert *sqliteInsert
 }
 
 // OpenOption changes how Open behaves.
@@ -145,6 +149,10 @@ func (db *DB) Ping(ctx context.Context) error {
 // drained.
 func (db *DB) Close() error {
 	var errs []error
+	if db.logInsert != nil {
+		errs = append(errs, db.logInsert.close())
+		db.logInsert = nil
+	}
 	for _, p := range db.pools {
 		if err := p.Close(); err != nil {
 			errs = append(errs, err)

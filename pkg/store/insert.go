@@ -27,6 +27,13 @@ func (db *DB) insertLogs(ctx context.Context, rows []*RequestLog) (int64, error)
 	if len(rows) == 0 {
 		return 0, nil
 	}
+	if db.logInsert != nil {
+		n, err := db.logInsert.insert(ctx, db, rows)
+		if err != nil {
+			return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
+		}
+		return n, nil
+	}
 	tx, err := db.writeSQL.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("insert %d log rows: begin: %w", len(rows), err)

@@ -72,6 +72,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 		db.read = w
 		return nil
 	}
+	db.logInsert = &sqliteInsert{path: path}
 	r, err := db.openSQLitePool(ctx, withParams(dsn, busy, "_pragma=query_only(1)"), 4, path)
 	if err != nil {
 		return err
