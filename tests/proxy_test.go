@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -516,4 +519,46 @@ func TestDuplicateRoutingMembersRefused(t *testing.T) {
 	assert.Len(t, up.requests(), 1, "no refused body reaches the upstream")
 	_, out = rawPost(t, gw.URL+"/v1/chat/completions", clientKey, `{"model":"openai/gpt-4o","messages":[],"model":"x"}`)
 	assert.Contains(t, gjson.GetBytes(out, "error.message").String(), `"model" twice`)
+}
+
+// TestUpstreamAnswerShorterThanAnnounced: an answer cut off before its
+// Content-Length is a 502, never relayed as a complete shorter answer.
+func TestUpstreamAnswerShorterThanAnnounced(t *testing.T) {
+	up := newFakeUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		fmt.Fprint(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"id\":\"chatcmpl-1\",\"choices\":[")
+		buf.Flush()
+	})
+	gw := startGateway(t, oneProviderConfig(up.URL, ""), "")
+	resp, body := rawPost(t, gw.URL+"/v1/chat/completions", clientKey, `{"model":"openai/gpt-4o","messages":[]}`)
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode, string(body))
+	assert.Contains(t, gjson.GetBytes(body, "error.message").String(), "broke off")
+	assert.Equal(t, http.StatusBadGateway, gw.Logs.waitRows(t, 1)[0].StatusCode)
+}
+
+// TestUpstreamConnectionsReused: a non-stream answer read into a buffer of
+// its announced size still ends at EOF, so the connection goes back to
+// the pool instead of being closed after every request.
+func TestUpstreamConnectionsReused(t *testing.T) {
+	var conns atomic.Int32
+	up := httptest.NewUnstartedServer(openAIChat("reuse me"))
+	up.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	up.Start()
+	t.Cleanup(up.Close)
+	gw := startGateway(t, oneProviderConfig(up.URL, ""), "")
+	c := gw.openaiClient()
+	for range 10 {
+		res, err := c.Chat.Completions.New(context.Background(), chatParams("openai/gpt-4o"))
+		require.NoError(t, err)
+		require.Equal(t, "reuse me", res.Choices[0].Message.Content)
+	}
+	assert.EqualValues(t, 1, conns.Load(), "ten sequential requests share one upstream connection")
 }

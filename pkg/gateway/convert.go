@@ -3,7 +3,6 @@ package gateway
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 
@@ -89,7 +88,7 @@ func (s *Server) convertCall(c *gin.Context, route provider.Route, body []byte, 
 		s.relayConverted(c, resp, route.Provider, newStream())
 		return
 	}
-	raw, err := io.ReadAll(resp.Body)
+	raw, err := readUpstreamBody(resp.Response)
 	if err != nil {
 		if c.Request.Context().Err() != nil {
 			s.fail(c, clientGone())

@@ -59,10 +59,46 @@ func setUsage(row *store.RequestLog, u adapter.Usage) {
 	}
 }
 
+// maxSizedUpstreamBody is the largest announced Content-Length read into a
+// buffer of that size at once; a larger (or absent) length grows a buffer
+// as the bytes come, so a bogus length cannot make the gateway allocate it.
+const maxSizedUpstreamBody = 8 << 20
+
+// readUpstreamBody reads a whole upstream answer, into one buffer of the
+// announced size when there is one. A body shorter than announced is an
+// error (io.ErrUnexpectedEOF), not a shorter answer.
+func readUpstreamBody(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n <= 0 || n > maxSizedUpstreamBody {
+		return io.ReadAll(resp.Body)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		return nil, err
+	}
+	// The transport keeps the connection only for a body read to its end;
+	// net/http's body reader usually reports EOF with the last bytes, and
+	// then this read costs nothing.
+	var probe [1]byte
+	for {
+		m, err := resp.Body.Read(probe[:])
+		if m > 0 { // more than announced: keep it, as io.ReadAll would
+			rest, err := io.ReadAll(resp.Body)
+			return append(append(buf, probe[0]), rest...), err
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
 // relayBody copies a whole (non-stream) upstream answer to the client.
 func (s *Server) relayBody(c *gin.Context, resp *upstreamResponse, usage usageFunc) {
 	rs := state(c)
-	body, err := io.ReadAll(resp.Body)
+	body, err := readUpstreamBody(resp.Response)
 	if err != nil {
 		if c.Request.Context().Err() != nil {
 			s.fail(c, clientGone())
