@@ -2,9 +2,11 @@
 # bench/load.sh: measure what aigw adds in front of an upstream, side by side
 # with nginx as the floor of a plain reverse proxy (issue 6).
 #
-# Three targets share one fake upstream (`aigw mock`):
+# Four targets share one fake upstream (`aigw mock`):
 #   direct  the mock itself
 #   nginx   nginx proxy_pass with upstream keep-alive, nothing else
+#   floor   bench/floorproxy: Gin + net/http + pkg/h1 forwarding bytes, no
+#           gateway work; the least a proxy on aigw's prescribed stack costs
 #   aigw    aigw serve: auth, routing, key pool, usage capture, SQLite log ON
 # Each test runs the targets interleaved (A B C, A B C, ...) because this
 # machine's speed drifts between runs; only ratios within one run mean much.
@@ -18,7 +20,7 @@
 #   RATE=1000 RATE_DURATION=10         vegeta fixed-rate latency test
 #   BIG_RATE=50 BIG_DURATION=3         vegeta with a 1 MB body
 #   SLOW_STREAMS=500 SLOW_DELAY=100ms SLOW_DURATION=10   slow-stream memory test
-#   BASE_PORT=18080 MAX_SECONDS=480    ports BASE_PORT..+4; hard time limit
+#   BASE_PORT=18080 MAX_SECONDS=720    ports BASE_PORT..+4; hard time limit
 #   AIGW_BENCH_TOOLS=/tmp/aigw-bench-tools   where vegeta is installed if missing
 #   KEEP=1                              keep the temp folder (configs, logs, raw results)
 set -euo pipefail
@@ -34,7 +36,7 @@ SLOW_STREAMS=${SLOW_STREAMS:-500}
 SLOW_DELAY=${SLOW_DELAY:-100ms}
 SLOW_DURATION=${SLOW_DURATION:-10}
 BASE_PORT=${BASE_PORT:-18080}
-MAX_SECONDS=${MAX_SECONDS:-480}
+MAX_SECONDS=${MAX_SECONDS:-720}
 VEGETA_VERSION=${VEGETA_VERSION:-v12.13.0}
 TOOLS=${AIGW_BENCH_TOOLS:-${TMPDIR:-/tmp}/aigw-bench-tools}
 
@@ -47,6 +49,7 @@ MOCK_PORT=$BASE_PORT
 NGINX_PORT=$((BASE_PORT + 1))
 AIGW_PORT=$((BASE_PORT + 2))
 SLOW_PORT=$((BASE_PORT + 3))
+FLOOR_PORT=$((BASE_PORT + 4))
 CLIENT_KEY=sk-bench-client-key
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -217,7 +220,7 @@ wait_port() {
 
 log "building aigw"
 AIGW=$WORK/bin/aigw
-(cd "$ROOT" && go build -o "$AIGW" .) || die "go build failed"
+(cd "$ROOT" && go build -o "$AIGW" . && go build -o "$WORK/bin/floorproxy" ./bench/floorproxy) || die "go build failed"
 
 "$AIGW" mock --listen "127.0.0.1:$MOCK_PORT" --chunks 20 >"$WORK/mock.log" 2>&1 &
 PIDS+=($!)
@@ -263,6 +266,11 @@ EOF
 NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 wait_port "$NGINX_PORT" nginx
+
+"$WORK/bin/floorproxy" --listen "127.0.0.1:$FLOOR_PORT" --upstream "http://127.0.0.1:$MOCK_PORT" >"$WORK/floorproxy.log" 2>&1 &
+FLOOR_PID=$!
+PIDS+=("$FLOOR_PID")
+wait_port "$FLOOR_PORT" floorproxy
 
 # aigw: auth on, a three-key round-robin pool, aliases, the SQLite log on
 # (in the temp folder), and a second provider on the slow mock.
@@ -360,12 +368,13 @@ url_of() {
 	case $1 in
 	direct) echo "http://127.0.0.1:$MOCK_PORT" ;;
 	nginx) echo "http://127.0.0.1:$NGINX_PORT" ;;
+	floor) echo "http://127.0.0.1:$FLOOR_PORT" ;;
 	aigw) echo "http://127.0.0.1:$AIGW_PORT" ;;
 	esac
 }
 
-# Header lines per target and protocol: the upstream's own key for direct
-# and nginx, the gateway's client key for aigw.
+# Header lines per target and protocol: the upstream's own key for direct,
+# nginx and floor, the gateway's client key for aigw.
 headers_of() {
 	local target=$1 proto=$2
 	if [[ $target == aigw ]]; then
@@ -383,20 +392,25 @@ declare -A CASE_PATH CASE_BODY CASE_PROTO CASE_WANT
 add_case() { CASE_PATH[$1]=$2 CASE_BODY[$1]=$3 CASE_PROTO[$1]=$4 CASE_WANT[$1]=$5; }
 add_case nonstream/direct /v1/chat/completions chat.json openai '"usage"'
 add_case nonstream/nginx /v1/chat/completions chat.json openai '"usage"'
+add_case nonstream/floor /v1/chat/completions chat.json openai '"usage"'
 add_case nonstream/aigw /v1/chat/completions chat-aigw.json openai '"usage"'
 add_case stream/direct /v1/chat/completions stream.json openai '[DONE]'
 add_case stream/nginx /v1/chat/completions stream.json openai '[DONE]'
+add_case stream/floor /v1/chat/completions stream.json openai '[DONE]'
 add_case stream/aigw /v1/chat/completions stream-aigw.json openai '[DONE]'
 # Conversion: aigw turns an OpenAI request into an Anthropic one and back;
 # the reference is the same request sent in Anthropic's shape directly.
 add_case convert/direct /v1/messages msgs.json anthropic '"usage"'
 add_case convert/nginx /v1/messages msgs.json anthropic '"usage"'
+add_case convert/floor /v1/messages msgs.json anthropic '"usage"'
 add_case convert/aigw /v1/chat/completions convert.json openai '"usage"'
 add_case convert-stream/direct /v1/messages msgs-stream.json anthropic 'message_stop'
 add_case convert-stream/nginx /v1/messages msgs-stream.json anthropic 'message_stop'
+add_case convert-stream/floor /v1/messages msgs-stream.json anthropic 'message_stop'
 add_case convert-stream/aigw /v1/chat/completions convert-stream.json openai '[DONE]'
 add_case big/direct /v1/chat/completions big.json openai '"usage"'
 add_case big/nginx /v1/chat/completions big.json openai '"usage"'
+add_case big/floor /v1/chat/completions big.json openai '"usage"'
 add_case big/aigw /v1/chat/completions big-aigw.json openai '"usage"'
 
 check_case() {
@@ -447,6 +461,7 @@ record() {
 pids_of() {
 	case $1 in
 	nginx) nginx_pids ;;
+	floor) echo "$FLOOR_PID" ;;
 	aigw) echo "$AIGW_PID" ;;
 	esac
 }
@@ -530,16 +545,16 @@ G_IDLE=$(goroutines)
 log "idle RSS after start: aigw $((FRESH_AIGW / 1024)) MiB, nginx $((FRESH_NGINX / 1024)) MiB; after the check requests: aigw $((IDLE_AIGW / 1024)) MiB, nginx $((IDLE_NGINX / 1024)) MiB (${#NGX[@]} processes); aigw goroutines $G_IDLE"
 
 log "warm-up"
-for t in direct nginx aigw; do
+for t in direct nginx floor aigw; do
 	timeout 30 wrk -t1 -c"$CONNS" -d2s -s "$(lua_of "nonstream/$t")" "$(url_of "$t")/v1/chat/completions" >/dev/null
 done
 
 for round in $(seq "$ROUNDS"); do
 	for test in nonstream stream convert convert-stream; do
-		for t in direct nginx aigw; do run_wrk "$test/$t" "$round"; done
+		for t in direct nginx floor aigw; do run_wrk "$test/$t" "$round"; done
 	done
-	for t in direct nginx aigw; do run_vegeta "nonstream/$t" "$round" "$RATE" "$RATE_DURATION"; done
-	for t in direct nginx aigw; do run_vegeta "big/$t" "$round" "$BIG_RATE" "$BIG_DURATION"; done
+	for t in direct nginx floor aigw; do run_vegeta "nonstream/$t" "$round" "$RATE" "$RATE_DURATION"; done
+	for t in direct nginx floor aigw; do run_vegeta "big/$t" "$round" "$BIG_RATE" "$BIG_DURATION"; done
 done
 
 PEAK_AIGW=$(hwm_kib "$AIGW_PID")
@@ -603,26 +618,29 @@ echo "== aigw load benchmark: $(date '+%Y-%m-%d %H:%M %Z'), $(nproc) cores, $(aw
 echo "   medians of $ROUNDS interleaved rounds; rounds $ROUNDS x ${DURATION}s, wrk -t1 -c$CONNS; vegeta $RATE/s x ${RATE_DURATION}s; $(wrk -v 2>&1 | head -1 | awk '{print "wrk", $2}'), $("$NGINX" -v 2>&1 | awk '{print $3}'), vegeta $VEGETA_VERSION"
 echo "   load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine inflates the noise)"
 echo
-printf '%-15s %-7s %10s %9s %9s %12s\n' test target "req/s" "/direct" "/nginx" "CPU us/req"
+printf '%-15s %-7s %10s %9s %9s %9s %12s\n' test target "req/s" "/direct" "/nginx" "/floor" "CPU us/req"
 for test in nonstream stream convert convert-stream; do
 	d=$(mean wrk "$test/direct" 4)
 	n=$(mean wrk "$test/nginx" 4)
-	for t in direct nginx aigw; do
+	f=$(mean wrk "$test/floor" 4)
+	for t in direct nginx floor aigw; do
 		v=$(mean wrk "$test/$t" 4)
-		printf '%-15s %-7s %10s %9s %9s %12s\n' "$test" "$t" "$(fmt0 "$v")" "$(ratio "$v" "$d")" "$(ratio "$v" "$n")" "$(mean wrk "$test/$t" 5)"
+		printf '%-15s %-7s %10s %9s %9s %9s %12s\n' "$test" "$t" "$(fmt0 "$v")" "$(ratio "$v" "$d")" "$(ratio "$v" "$n")" "$(ratio "$v" "$f")" "$(mean wrk "$test/$t" 5)"
 	done
 done
 pass=$(mean wrk nonstream/aigw 4)
 conv=$(mean wrk convert/aigw 4)
 echo "conversion / passthrough (aigw): $(ratio "$conv" "$pass") non-stream, $(ratio "$(mean wrk convert-stream/aigw 4)" "$(mean wrk stream/aigw 4)") stream"
 echo "CPU per request aigw / nginx: $(ratio "$(mean wrk nonstream/aigw 5)" "$(mean wrk nonstream/nginx 5)") non-stream, $(ratio "$(mean wrk stream/aigw 5)" "$(mean wrk stream/nginx 5)") stream"
+echo "CPU per request floor / nginx (the prescribed stack alone): $(ratio "$(mean wrk nonstream/floor 5)" "$(mean wrk nonstream/nginx 5)") non-stream, $(ratio "$(mean wrk stream/floor 5)" "$(mean wrk stream/nginx 5)") stream"
+echo "CPU per request aigw / floor (the gateway's own work on top): $(ratio "$(mean wrk nonstream/aigw 5)" "$(mean wrk nonstream/floor 5)") non-stream, $(ratio "$(mean wrk stream/aigw 5)" "$(mean wrk stream/floor 5)") stream"
 echo
 printf '%-22s %-7s %9s %9s %9s %11s %11s %8s\n' "latency (ms)" target p50 p90 p99 "+p50 vs d" "+p99 vs d" success
 for spec in "nonstream@$RATE" "big@$BIG_RATE"; do
 	test=${spec%@*} rate=${spec#*@}
 	d50=$(mean vegeta "$test/direct@$rate" 4)
 	d99=$(mean vegeta "$test/direct@$rate" 6)
-	for t in direct nginx aigw; do
+	for t in direct nginx floor aigw; do
 		k="$test/$t@$rate"
 		p50=$(mean vegeta "$k" 4) p90=$(mean vegeta "$k" 5) p99=$(mean vegeta "$k" 6)
 		printf '%-22s %-7s %9s %9s %9s %11s %11s %8s\n' "$test at $rate/s" "$t" "$(ms "$p50")" "$(ms "$p90")" "$(ms "$p99")" \
