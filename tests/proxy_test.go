@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -561,4 +562,34 @@ func TestUpstreamConnectionsReused(t *testing.T) {
 		require.Equal(t, "reuse me", res.Choices[0].Message.Content)
 	}
 	assert.EqualValues(t, 1, conns.Load(), "ten sequential requests share one upstream connection")
+}
+
+// TestStreamLongEventRelayedWhole: an event with a data line far longer
+// than the relay's read buffer (a large tool-call argument or a base64
+// image in one chunk) reaches the client byte for byte.
+func TestStreamLongEventRelayedWhole(t *testing.T) {
+	long := strings.Repeat("0123456789abcdef", 3000) // 48 KB of content in one event
+	up := newFakeUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i, piece := range []string{"start ", long, " end"} {
+			delta := map[string]any{"content": piece}
+			if i == 0 {
+				delta["role"] = "assistant"
+			}
+			d, _ := json.Marshal(delta)
+			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":null}]}\n\n", d)
+		}
+		fmt.Fprint(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n")
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	})
+	gw := startGateway(t, oneProviderConfig(up.URL, ""), "")
+	stream := gw.openaiClient().Chat.Completions.NewStreaming(context.Background(), chatParams("openai/gpt-4o"))
+	var text strings.Builder
+	for stream.Next() {
+		if ch := stream.Current(); len(ch.Choices) > 0 {
+			text.WriteString(ch.Choices[0].Delta.Content)
+		}
+	}
+	require.NoError(t, stream.Err())
+	assert.True(t, text.String() == "start "+long+" end", "content differs: got %d bytes, want %d", text.Len(), len(long)+10)
 }

@@ -151,8 +151,9 @@ func startStream(c *gin.Context, upstream http.Header) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx in front must not buffer the stream
 	c.Status(http.StatusOK)
+	// Sent by the relay's first flush: with the first event when it came
+	// with the upstream's headers, else alone before the relay waits.
 	c.Writer.WriteHeaderNow()
-	c.Writer.Flush()
 }
 
 // streamRelay reads upstream events with an idle timer and writes frames
@@ -175,14 +176,17 @@ type streamRelay struct {
 	gone      bool
 	stopped   bool
 	pending   bool // written but not flushed
-	ping      []byte
-	pingEvery time.Duration
-	pinger    *time.Timer
+	// headersOnly: nothing but the status and headers is pending (before
+	// the first event).
+	headersOnly bool
+	ping        []byte
+	pingEvery   time.Duration
+	pinger      *time.Timer
 }
 
 func (s *Server) newStreamRelay(c *gin.Context, resp *upstreamResponse, p *provider.Provider) *streamRelay {
 	r := &streamRelay{c: c, resp: resp, reader: sse.NewReader(resp.Body), limit: p.StreamIdleTimeout,
-		keep: s.cfg.Logging.StoreBodies, lastWrite: time.Now()}
+		keep: s.cfg.Logging.StoreBodies, lastWrite: time.Now(), pending: true, headersOnly: true}
 	if r.limit > 0 {
 		r.idle = time.AfterFunc(r.limit, func() { resp.cancel(errStreamIdle) })
 	}
@@ -220,9 +224,14 @@ func (r *streamRelay) pingIfSilent() {
 }
 
 func (r *streamRelay) next() (sse.Event, error) {
-	if !r.reader.EventBuffered() {
-		r.flush() // about to wait for the upstream: nothing may wait with us
+	// About to wait for the upstream: nothing may wait with us. Only the
+	// headers may, when upstream bytes are already here (the first event
+	// came with the upstream's headers): they then leave together, one
+	// write instead of two.
+	if !r.reader.EventBuffered() && !(r.headersOnly && upstreamBuffered(r.resp.Body)) {
+		r.flush()
 	}
+	r.headersOnly = false
 	ev, err := r.reader.Next()
 	if r.idle != nil {
 		r.idle.Reset(r.limit)
@@ -230,8 +239,15 @@ func (r *streamRelay) next() (sse.Event, error) {
 	return ev, err
 }
 
-// write sends frames to the client (flushed by next or stop); false when
-// the client is gone.
+// upstreamBuffered reports whether the upstream body has bytes read from
+// the network and not yet consumed (pkg/h1's body tells; others do not).
+func upstreamBuffered(b io.Reader) bool {
+	bb, ok := b.(interface{ Buffered() int })
+	return ok && bb.Buffered() > 0
+}
+
+// write sends frames to the client (flushed by next, or by net/http when
+// the handler returns); false when the client is gone.
 func (r *streamRelay) write(b []byte) bool {
 	if len(b) == 0 {
 		return true
@@ -263,7 +279,9 @@ func (r *streamRelay) flush() {
 }
 
 // stop ends the idle timer and the pings; after it nothing else writes.
-// It flushes whatever a last write left buffered.
+// What the last writes left buffered is not flushed here: the handler
+// returns at once and net/http sends it together with the end of the
+// chunked body, one write instead of two.
 func (r *streamRelay) stop() {
 	if r.idle != nil {
 		r.idle.Stop()
@@ -272,10 +290,6 @@ func (r *streamRelay) stop() {
 	r.stopped = true
 	if r.pinger != nil {
 		r.pinger.Stop()
-	}
-	if r.pending && !r.gone {
-		r.c.Writer.Flush()
-		r.pending = false
 	}
 	r.mu.Unlock()
 }
@@ -308,6 +322,27 @@ func (s *Server) finishStream(c *gin.Context, r *streamRelay, clientGone bool, b
 	}
 }
 
+// mayCarryUsage reports whether a chunk may hold a usage object. With
+// include_usage every chat chunk but the last says "usage":null; those
+// are skipped without a JSON lookup. Any other mention of "usage" counts.
+func mayCarryUsage(data []byte) bool {
+	key := []byte(`"usage"`)
+	for rest := data; ; {
+		i := bytes.Index(rest, key)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(key):]
+		v := bytes.TrimLeft(rest, " \t\r\n")
+		if len(v) == 0 || v[0] != ':' {
+			return true
+		}
+		if !bytes.HasPrefix(bytes.TrimLeft(v[1:], " \t\r\n"), []byte("null")) {
+			return true
+		}
+	}
+}
+
 // relayOpenAIStream relays an OpenAI SSE stream event by event, reading
 // usage from the chunks and hiding the usage chunk the gateway asked for
 // when the client did not.
@@ -323,7 +358,7 @@ func (s *Server) relayOpenAIStream(c *gin.Context, resp *upstreamResponse, p *pr
 				s.finishStream(c, r, !ok, "")
 				return
 			}
-			if bytes.Contains(ev.Data, []byte(`"usage"`)) {
+			if mayCarryUsage(ev.Data) {
 				usageOpenAI(&rs.row, ev.Data)
 				if !clientWantsUsage {
 					if ch := gjson.GetBytes(ev.Data, "choices"); ch.IsArray() && len(ch.Array()) == 0 {

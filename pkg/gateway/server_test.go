@@ -62,3 +62,23 @@ func TestRequestIDsSortByTime(t *testing.T) {
 		t.Fatalf("id %q made 2 ms later does not sort after %q", later, first)
 	}
 }
+
+func TestMayCarryUsage(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		want bool
+	}{
+		{`{"choices":[{"delta":{"content":"hi"}}],"usage":null}`, false},
+		{`{"choices":[],"usage":{"prompt_tokens":1}}`, true},
+		{`{"choices":[],"usage" : { "total_tokens":3}}`, true},
+		{`{"choices":[{"delta":{"content":"no mention"}}]}`, false},
+		{`{"usage" : null ,"x":1}`, false},
+		{`{"choices":[{"delta":{"content":"say \"usage\": null"}}],"usage":{"total_tokens":5}}`, true},
+		{`{"type":"response.completed","response":{"usage":{"input_tokens":2}}}`, true},
+		{`{"list":["usage"]}`, true}, // not a key: looked up to be safe
+	} {
+		if got := mayCarryUsage([]byte(tc.data)); got != tc.want {
+			t.Errorf("mayCarryUsage(%s) = %v, want %v", tc.data, got, tc.want)
+		}
+	}
+}

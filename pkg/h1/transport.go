@@ -354,6 +354,18 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Buffered is how many bytes of the connection are already read and not
+// yet returned: a Read would not wait for the network. Zero once the
+// exchange is over (the connection may serve another by then).
+func (b *body) Buffered() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done {
+		return 0
+	}
+	return b.c.br.Buffered()
+}
+
 // Close may run while another goroutine is in Read: closing the connection
 // is what unblocks that Read.
 func (b *body) Close() error {

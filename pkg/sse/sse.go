@@ -26,8 +26,12 @@ type Event struct {
 // Reader yields events from an SSE stream.
 type Reader struct {
 	br  *bufio.Reader
-	raw bytes.Buffer
+	raw []byte // the frame being read, as read
+	// data holds where the frame's data values lie in raw.
+	data []span
 }
+
+type span struct{ start, end int }
 
 // NewReader returns a Reader over r.
 func NewReader(r io.Reader) *Reader {
@@ -36,30 +40,25 @@ func NewReader(r io.Reader) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, 4096)}
 }
 
-// readLine returns one line without its terminator (\n, \r\n or \r is not
-// supported alone; upstreams use \n or \r\n). It appends the raw line to r.raw.
-func (r *Reader) readLine() ([]byte, error) {
-	var line []byte
+// readLine appends one line, terminator included, to r.raw and returns
+// where its content (without \n or \r\n) lies there. A line longer than
+// the buffer is gathered from several reads, all of it kept in raw.
+func (r *Reader) readLine() (start, end int, err error) {
+	start = len(r.raw)
 	for {
 		chunk, err := r.br.ReadSlice('\n')
+		r.raw = append(r.raw, chunk...)
 		if err == bufio.ErrBufferFull {
-			line = append(line, chunk...)
 			continue
 		}
-		if err != nil {
-			line = append(line, chunk...)
-			r.raw.Write(chunk)
-			return line, err
+		end = len(r.raw)
+		if err == nil {
+			end--
+			if end > start && r.raw[end-1] == '\r' {
+				end--
+			}
 		}
-		if line == nil {
-			line = chunk
-		} else {
-			line = append(line, chunk...)
-		}
-		r.raw.Write(chunk)
-		line = bytes.TrimSuffix(line, []byte("\n"))
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		return line, nil
+		return start, end, err
 	}
 }
 
@@ -80,73 +79,95 @@ func (r *Reader) EventBuffered() bool {
 // Next returns the next event. It returns io.EOF when the stream ends cleanly
 // between frames and io.ErrUnexpectedEOF when it ends inside a frame that has
 // data (the frame is returned as well, so the caller can decide).
+//
+// Raw is a fresh copy per event; Data shares its memory (with its capacity
+// cut, so an append to Data never writes into Raw) when the frame has one
+// data line, as nearly every upstream frame does.
 func (r *Reader) Next() (Event, error) {
-	r.raw.Reset()
+	r.raw = r.raw[:0]
+	r.data = r.data[:0]
 	var ev Event
-	var data [][]byte
 	seen := false // any field or comment seen in this frame
 	onlyComments := true
 	for {
-		line, err := r.readLine()
+		start, end, err := r.readLine()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return Event{}, fmt.Errorf("read sse stream: %w", err)
 		}
 		eof := err != nil
+		line := r.raw[start:end]
 		if len(line) == 0 {
-			if eof {
-				if !seen {
+			if !seen {
+				if eof {
 					return Event{}, io.EOF
 				}
-				ev.Data = bytes.Join(data, []byte("\n"))
-				ev.Comment = onlyComments
-				ev.Raw = append([]byte(nil), r.raw.Bytes()...)
-				if len(data) > 0 {
+				// Blank lines between frames: skip.
+				r.raw = r.raw[:0]
+				continue
+			}
+			r.finish(&ev, onlyComments)
+			if eof {
+				if len(r.data) > 0 {
 					return ev, io.ErrUnexpectedEOF
 				}
 				return ev, io.EOF
 			}
-			if !seen {
-				// Blank lines between frames: skip.
-				r.raw.Reset()
-				continue
-			}
-			ev.Data = bytes.Join(data, []byte("\n"))
-			ev.Comment = onlyComments
-			ev.Raw = append([]byte(nil), r.raw.Bytes()...)
 			return ev, nil
 		}
 		seen = true
 		if line[0] == ':' {
 			if eof {
-				ev.Comment = onlyComments
-				ev.Raw = append([]byte(nil), r.raw.Bytes()...)
+				r.finish(&ev, onlyComments)
 				return ev, io.EOF
 			}
 			continue
 		}
 		onlyComments = false
-		field, value := line, []byte(nil)
+		field, vstart := line, end
 		if i := bytes.IndexByte(line, ':'); i >= 0 {
-			field, value = line[:i], line[i+1:]
-			if len(value) > 0 && value[0] == ' ' {
-				value = value[1:]
+			field, vstart = line[:i], start+i+1
+			if vstart < end && r.raw[vstart] == ' ' {
+				vstart++
 			}
 		}
 		switch string(field) {
 		case "event":
-			ev.Name = string(value)
+			ev.Name = string(r.raw[vstart:end])
 		case "data":
-			data = append(data, append([]byte(nil), value...))
+			r.data = append(r.data, span{vstart, end})
 		case "id":
-			ev.ID = string(value)
+			ev.ID = string(r.raw[vstart:end])
 		}
 		if eof {
-			ev.Data = bytes.Join(data, []byte("\n"))
-			ev.Raw = append([]byte(nil), r.raw.Bytes()...)
-			if len(data) > 0 {
+			r.finish(&ev, onlyComments)
+			if len(r.data) > 0 {
 				return ev, io.ErrUnexpectedEOF
 			}
 			return ev, io.EOF
+		}
+	}
+}
+
+// finish copies the frame into ev.Raw and sets Data and Comment.
+func (r *Reader) finish(ev *Event, onlyComments bool) {
+	ev.Comment = onlyComments
+	ev.Raw = append([]byte(nil), r.raw...)
+	switch len(r.data) {
+	case 0:
+	case 1:
+		d := r.data[0]
+		ev.Data = ev.Raw[d.start:d.end:d.end]
+	default:
+		n := len(r.data) - 1
+		for _, d := range r.data {
+			n += d.end - d.start
+		}
+		ev.Data = make([]byte, 0, n)
+		for i, d := range r.data {
+			if i > 0 {
+				ev.Data = append(ev.Data, '\n')
+			}
+			ev.Data = append(ev.Data, ev.Raw[d.start:d.end]...)
 		}
 	}
 }
