@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -34,6 +35,9 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:18084", "host:port to listen on")
 	upstream := flag.String("upstream", "http://127.0.0.1:18080", "upstream base URL")
 	flag.Parse()
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200) // as aigw serve runs (cmd/serve.go), for a like-for-like floor
+	}
 
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	tr := h1.New(dialer.DialContext, nil, nil)
