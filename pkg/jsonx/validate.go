@@ -94,20 +94,9 @@ func CheckMembers(b []byte, maxDepth int, names []string, spans []Span) (Problem
 				break // an empty container is a whole value
 			}
 			if c == '{' {
-				keyAt := i
-				var keyEnd int
-				var ok bool
-				if i, keyEnd, ok = objectKey(b, i); !ok {
-					return Invalid, i
-				}
-				if depth == 1 && names != nil {
-					var dup bool
-					if pending, dup = memberIndex(b[keyAt:keyEnd], names, spans); dup {
-						return Duplicate, keyAt
-					}
-					if pending >= 0 {
-						spans[pending].Start = i
-					}
+				var p Problem
+				if i, p = memberKey(b, i, depth, names, spans, &pending); p != OK {
+					return p, i
 				}
 			}
 			continue // the first element's value
@@ -162,20 +151,9 @@ func CheckMembers(b []byte, maxDepth int, names []string, spans []Span) (Problem
 			if b[i] == ',' {
 				i = skipSpace(b, i+1)
 				if obj {
-					keyAt := i
-					var keyEnd int
-					var ok bool
-					if i, keyEnd, ok = objectKey(b, i); !ok {
-						return Invalid, i
-					}
-					if depth == 1 && names != nil {
-						var dup bool
-						if pending, dup = memberIndex(b[keyAt:keyEnd], names, spans); dup {
-							return Duplicate, keyAt
-						}
-						if pending >= 0 {
-							spans[pending].Start = i
-						}
+					var p Problem
+					if i, p = memberKey(b, i, depth, names, spans, &pending); p != OK {
+						return p, i
 					}
 				}
 				break
@@ -188,6 +166,30 @@ func CheckMembers(b []byte, maxDepth int, names []string, spans []Span) (Problem
 			return Invalid, i
 		}
 	}
+}
+
+// memberKey reads an object member's `"key" :` at i and returns the
+// offset of its value, or the problem and where it lies. In the root
+// object (depth 1) it sets *pending to the key's index in names (-1 if not
+// wanted) and notes where that member's value starts.
+func memberKey(b []byte, i, depth int, names []string, spans []Span, pending *int) (int, Problem) {
+	keyAt := i
+	next, keyEnd, ok := objectKey(b, i)
+	if !ok {
+		return next, Invalid
+	}
+	if depth != 1 || names == nil {
+		return next, OK
+	}
+	k, dup := memberIndex(b[keyAt:keyEnd], names, spans)
+	if dup {
+		return keyAt, Duplicate
+	}
+	if k >= 0 {
+		spans[k].Start = next
+	}
+	*pending = k
+	return next, OK
 }
 
 // memberIndex returns the index in names of the key whose string
