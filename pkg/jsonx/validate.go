@@ -342,12 +342,8 @@ func scanNumber(b []byte, i int) (int, bool) {
 		return i, false
 	}
 	if i < n && b[i] == '.' {
-		i++
-		start := i
-		for i < n && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == start {
+		var ok bool
+		if i, ok = digits(b, i+1); !ok {
 			return i, false
 		}
 	}
@@ -356,13 +352,19 @@ func scanNumber(b []byte, i int) (int, bool) {
 		if i < n && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		start := i
-		for i < n && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == start {
+		var ok bool
+		if i, ok = digits(b, i); !ok {
 			return i, false
 		}
 	}
 	return i, true
+}
+
+// digits skips the run of one or more digits at i; false if there is none.
+func digits(b []byte, i int) (int, bool) {
+	start := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i, i > start
 }
