@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,18 +16,13 @@ import (
 // (docs/benchmark.md). It opens on first use, after migrations have made
 // the table.
 type sqliteInsert struct {
-	path string
+	path  string
+	query string // the one-row INSERT (insertLogsSQL(1))
 
 	mu   sync.Mutex
 	conn *sqliteraw.Conn
 	stmt *sqliteraw.Stmt
 	args []any
-}
-
-// insertOneLogSQL is the statement sqliteInsert compiles.
-func insertOneLogSQL() string {
-	return "INSERT INTO request_logs (" + strings.Join(logColumns, ", ") + ") VALUES (?" +
-		strings.Repeat(", ?", len(logColumns)-1) + ") ON CONFLICT (request_id) DO NOTHING"
 }
 
 // open connects with the same settings as the database/sql write pool.
@@ -41,7 +35,7 @@ func (s *sqliteInsert) open() error {
 	if err != nil {
 		return fmt.Errorf("open the SQLite database %s for the log writer: %w", s.path, err)
 	}
-	stmt, err := conn.Prepare(insertOneLogSQL())
+	stmt, err := conn.Prepare(s.query)
 	if err != nil {
 		_ = conn.Close()
 		return fmt.Errorf("prepare the log insert on %s: %w", s.path, err)
