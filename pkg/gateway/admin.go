@@ -31,7 +31,7 @@ const adminFetchTimeout = 60 * time.Second
 
 // registerAdmin adds the admin model-catalog endpoints (SPEC 4). They sit
 // outside /v1: they are not proxied requests and have no log row.
-func (s *Server) registerAdmin(r *gin.Engine) {
+func (s *Server) registerAdmin(r *gin.RouterGroup) {
 	g := r.Group("/models", s.authAdmin)
 	g.GET("/:provider", s.handleAdminFetch)
 	g.POST("/:provider", s.handleAdminAdd)
@@ -42,13 +42,13 @@ func (s *Server) registerAdmin(r *gin.Engine) {
 // compared in constant time. With no admin keys the endpoints are off.
 func (s *Server) authAdmin(c *gin.Context) {
 	if len(s.adminKeys) == 0 {
-		abortWithError(c, newAPIError(http.StatusForbidden, codeAdminDisabled,
+		writeError(c, formatOpenAI, newAPIError(http.StatusForbidden, codeAdminDisabled,
 			"admin endpoints are disabled: set [auth] admin_keys in the aigw config to use them"))
 		return
 	}
 	key := presentedKey(c.Request)
 	if key == "" || !keyMatches(key, s.adminKeys) {
-		abortWithError(c, newAPIError(http.StatusUnauthorized, codeInvalidAdminKey,
+		writeError(c, formatOpenAI, newAPIError(http.StatusUnauthorized, codeInvalidAdminKey,
 			"missing or invalid admin key: send Authorization: Bearer <key> or x-api-key: <key> with a key from [auth] admin_keys"))
 		return
 	}
@@ -63,7 +63,7 @@ func (s *Server) adminProvider(c *gin.Context) (*provider.Provider, bool) {
 		for _, p := range s.reg.Providers() {
 			names = append(names, p.Name)
 		}
-		abortWithError(c, newAPIError(http.StatusNotFound, codeUnknownProvider,
+		writeError(c, formatOpenAI, newAPIError(http.StatusNotFound, codeUnknownProvider,
 			fmt.Sprintf("no provider %q in the config (providers: %s)", name, strings.Join(names, ", "))))
 		return nil, false
 	}
@@ -82,7 +82,7 @@ func (s *Server) fetchLive(c *gin.Context, p *provider.Provider) ([]catalog.Mode
 	models, hint, err := catalog.Fetch(ctx, s.client, p)
 	if err != nil {
 		s.log.Warn("admin: upstream model list failed", "provider", p.Name, "key", hint, "error", err)
-		abortWithError(c, newAPIError(http.StatusBadGateway, codeUpstreamListFail,
+		writeError(c, formatOpenAI, newAPIError(http.StatusBadGateway, codeUpstreamListFail,
 			fmt.Sprintf("could not list the models of %s: %v", p.Name, err)))
 		return nil, false
 	}
@@ -98,7 +98,7 @@ func (s *Server) handleAdminFetch(c *gin.Context) {
 	}
 	pattern := c.Query("match")
 	if err := catalog.ValidatePattern(pattern); err != nil {
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidParameter, err.Error()))
+		writeError(c, formatOpenAI, newAPIError(http.StatusBadRequest, codeInvalidParameter, err.Error()))
 		return
 	}
 	models, ok := s.fetchLive(c, p)
@@ -108,7 +108,7 @@ func (s *Server) handleAdminFetch(c *gin.Context) {
 	models, _ = catalog.Filter(models, pattern)
 	body, err := catalog.MarshalList(models)
 	if err != nil {
-		abortWithError(c, newAPIError(http.StatusInternalServerError, codeInternal, err.Error()))
+		writeError(c, formatOpenAI, newAPIError(http.StatusInternalServerError, codeInternal, err.Error()))
 		return
 	}
 	c.Data(http.StatusOK, "application/json", body)
@@ -128,7 +128,7 @@ type adminAddRequest struct {
 // (nothing is stored) so a typo cannot create a model that always fails.
 func (s *Server) handleAdminAdd(c *gin.Context) {
 	if s.catalog == nil {
-		abortWithError(c, newAPIError(http.StatusServiceUnavailable, codeCatalogDisabled,
+		writeError(c, formatOpenAI, newAPIError(http.StatusServiceUnavailable, codeCatalogDisabled,
 			"the model catalog is unavailable: this gateway runs without a database"))
 		return
 	}
@@ -142,7 +142,7 @@ func (s *Server) handleAdminAdd(c *gin.Context) {
 		err = json.Unmarshal(raw, &req)
 	}
 	if err != nil {
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
+		writeError(c, formatOpenAI, newAPIError(http.StatusBadRequest, codeInvalidJSON,
 			`body must be JSON: {"models":["id",...]}, {"all":true} or {"match":"glob"}`))
 		return
 	}
@@ -153,13 +153,13 @@ func (s *Server) handleAdminAdd(c *gin.Context) {
 		}
 	}
 	if chosen != 1 {
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidParameter,
+		writeError(c, formatOpenAI, newAPIError(http.StatusBadRequest, codeInvalidParameter,
 			`give exactly one of "models" (a list of upstream ids), "all": true, or "match": "glob"`))
 		return
 	}
 	if req.Match != "" {
 		if err := catalog.ValidatePattern(req.Match); err != nil {
-			abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidParameter, err.Error()))
+			writeError(c, formatOpenAI, newAPIError(http.StatusBadRequest, codeInvalidParameter, err.Error()))
 			return
 		}
 	}
@@ -189,7 +189,7 @@ func (s *Server) handleAdminAdd(c *gin.Context) {
 			pick = append(pick, m)
 		}
 		if len(unknown) > 0 {
-			abortWithError(c, newAPIError(http.StatusBadRequest, codeModelNotFound,
+			writeError(c, formatOpenAI, newAPIError(http.StatusBadRequest, codeModelNotFound,
 				fmt.Sprintf("provider %s does not list %s; nothing was stored (GET /models/%s shows what it lists)",
 					p.Name, strings.Join(unknown, ", "), p.Name)))
 			return
@@ -198,7 +198,7 @@ func (s *Server) handleAdminAdd(c *gin.Context) {
 
 	res, err := catalog.Add(c.Request.Context(), s.catalog, p.Name, pick, time.Now().In(s.location))
 	if err != nil {
-		abortWithError(c, newAPIError(http.StatusInternalServerError, codeInternal, err.Error()))
+		writeError(c, formatOpenAI, newAPIError(http.StatusInternalServerError, codeInternal, err.Error()))
 		return
 	}
 	s.reloadCatalog(c.Request.Context())
@@ -211,19 +211,19 @@ func (s *Server) handleAdminAdd(c *gin.Context) {
 // cleaned up.
 func (s *Server) handleAdminRemove(c *gin.Context) {
 	if s.catalog == nil {
-		abortWithError(c, newAPIError(http.StatusServiceUnavailable, codeCatalogDisabled,
+		writeError(c, formatOpenAI, newAPIError(http.StatusServiceUnavailable, codeCatalogDisabled,
 			"the model catalog is unavailable: this gateway runs without a database"))
 		return
 	}
 	prov := c.Param("provider")
 	model := strings.TrimPrefix(c.Param("model"), "/")
 	if model == "" {
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeMissingModel, "give the model: DELETE /models/{provider}/{model}"))
+		writeError(c, formatOpenAI, newAPIError(http.StatusBadRequest, codeMissingModel, "give the model: DELETE /models/{provider}/{model}"))
 		return
 	}
 	removed, err := s.catalog.RemoveCachedModel(c.Request.Context(), prov, model)
 	if err != nil {
-		abortWithError(c, newAPIError(http.StatusInternalServerError, codeInternal, fmt.Sprintf("remove %s/%s: %v", prov, model, err)))
+		writeError(c, formatOpenAI, newAPIError(http.StatusInternalServerError, codeInternal, fmt.Sprintf("remove %s/%s: %v", prov, model, err)))
 		return
 	}
 	if !removed {
@@ -231,7 +231,7 @@ func (s *Server) handleAdminRemove(c *gin.Context) {
 		if p, ok := s.reg.Get(prov); ok && p.HasStatic(model) {
 			msg += "; it is a static model: remove it from the provider's models in the config file"
 		}
-		abortWithError(c, newAPIError(http.StatusNotFound, codeModelNotFound, msg))
+		writeError(c, formatOpenAI, newAPIError(http.StatusNotFound, codeModelNotFound, msg))
 		return
 	}
 	s.reloadCatalog(c.Request.Context())

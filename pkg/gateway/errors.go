@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -27,22 +28,36 @@ type apiError struct {
 
 // Error codes of the gateway's own errors.
 const (
-	codeInvalidJSON      = "invalid_json"
-	codeMissingModel     = "missing_model"
-	codeModelNotFound    = "model_not_found"
-	codeBodyTooLarge     = "request_too_large"
-	codeInvalidAPIKey    = "invalid_api_key"
-	codeUpstreamError    = "upstream_unreachable"
-	codeUpstreamTimeout  = "upstream_timeout"
-	codeUpstreamAuth     = "upstream_auth_failed"
-	codeNoUsableKey      = "no_usable_key"
-	codeUnsupported      = "unsupported_endpoint"
-	codeInternal         = "internal_error"
-	codeInvalidParameter = "invalid_parameter"
+	codeInvalidJSON        = "invalid_json"
+	codeMissingModel       = "missing_model"
+	codeModelNotFound      = "model_not_found"
+	codeBodyTooLarge       = "request_too_large"
+	codeBodyTimeout        = "request_timeout"
+	codeBodyRead           = "body_read_error"
+	codeInvalidAPIKey      = "invalid_api_key"
+	codeUpstreamError      = "upstream_unreachable"
+	codeUpstreamTimeout    = "upstream_timeout"
+	codeUpstreamAuth       = "upstream_auth_failed"
+	codeUpstreamTooLarge   = "upstream_response_too_large"
+	codeUpstreamBadAnswer  = "upstream_bad_response"
+	codeUnsupported        = "unsupported_endpoint"
+	codeInternal           = "internal_error"
+	codeInvalidParameter   = "invalid_parameter"
+	codeShuttingDown       = "shutting_down"
+	codeRateLimitExhausted = "rate_limit_exceeded"
 )
+
+// statusClientClosed is nginx's code for a client that went away.
+const statusClientClosed = 499
 
 func newAPIError(status int, code, message string) *apiError {
 	return &apiError{status: status, typ: adapter.OpenAIErrorType(status), code: code, message: message}
+}
+
+// clientGone is the outcome when the client disconnected first; nothing
+// can be written, but the log row shows 499.
+func clientGone() *apiError {
+	return &apiError{status: statusClientClosed, typ: "client_closed", message: "client closed the connection"}
 }
 
 // body renders the error in the inbound protocol's shape.
@@ -53,20 +68,34 @@ func (e *apiError) body(format string) []byte {
 	return adapter.OpenAIErrorBody(e.status, e.typ, e.code, e.param, e.message)
 }
 
-// abortWithError writes err in the request's inbound shape, records it on
-// the log row and stops the handler chain.
-func abortWithError(c *gin.Context, err *apiError) {
-	rs := state(c)
-	if rs != nil && rs.row.Error == "" {
-		rs.row.Error = err.message
-	}
-	format := formatOpenAI
-	if rs != nil {
-		format = rs.format
-	}
+// writeError answers with err in the given protocol's shape and stops the
+// handler chain. The content type is set, not defaulted: headers copied
+// from an upstream (text/html error pages) must not survive into it.
+func writeError(c *gin.Context, format string, err *apiError) {
 	if err.retryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(err.retryAfter))
 	}
+	c.Header("Content-Type", "application/json")
 	c.Data(err.status, "application/json", err.body(format))
 	c.Abort()
+}
+
+// reject answers a /v1 request with the gateway's own error and records it
+// on the request's log row. A client that is gone gets nothing written.
+func (rs *reqState) reject(c *gin.Context, err *apiError) {
+	if rs.row.Error == "" {
+		rs.row.Error = err.message
+	}
+	if err.status == statusClientClosed {
+		rs.row.StatusCode = statusClientClosed
+		c.Abort()
+		return
+	}
+	writeError(c, rs.format, err)
+}
+
+// notFound answers a path no route serves.
+func notFound(c *gin.Context, format string) {
+	writeError(c, format, newAPIError(http.StatusNotFound, "not_found",
+		"no route for "+c.Request.Method+" "+sanitizePath(c.Request.URL.Path)))
 }

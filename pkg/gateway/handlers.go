@@ -10,77 +10,168 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
+	"github.com/aigw/aigw/pkg/adapter"
 	"github.com/aigw/aigw/pkg/config"
 	"github.com/aigw/aigw/pkg/jsonx"
 	"github.com/aigw/aigw/pkg/provider"
 )
 
-// handleChatCompletions serves POST /v1/chat/completions.
-func (s *Server) handleChatCompletions(c *gin.Context) {
-	in, ok := s.readBody(c)
-	if !ok {
-		return
+func (s *Server) dispatchPost(c *gin.Context, rs *reqState, path string) {
+	switch path {
+	case "/chat/completions":
+		s.handleChatCompletions(c, rs)
+	case "/messages":
+		s.handleMessages(c, rs)
+	case "/messages/count_tokens":
+		s.handleCountTokens(c, rs)
+	default:
+		s.handlePassthrough(c, rs, path)
 	}
-	route, ok := s.resolve(c, in.model)
+}
+
+func (s *Server) dispatchGet(c *gin.Context, rs *reqState, path string) {
+	switch {
+	case path == "/models" || path == "/models/":
+		s.handleModels(c, rs)
+	case strings.HasPrefix(path, "/models/"):
+		s.handleModel(c, rs, strings.TrimPrefix(path, "/models/"))
+	default:
+		rs.reject(c, newAPIError(http.StatusNotFound, "not_found", "no route for GET /v1"+sanitizePath(path)))
+	}
+}
+
+// handleChatCompletions serves POST /v1/chat/completions.
+func (s *Server) handleChatCompletions(c *gin.Context, rs *reqState) {
+	in, route, ok := s.readAndResolve(c, rs)
 	if !ok {
 		return
 	}
 	if route.Provider.Type == config.TypeAnthropic {
-		s.chatViaAnthropic(c, route, in)
+		s.chatViaAnthropic(c, rs, route, in)
 		return
 	}
-	s.proxyOpenAI(c, route, in, "/chat/completions")
+	s.proxyOpenAI(c, rs, route, in, "/chat/completions")
 }
 
 // handleMessages serves POST /v1/messages (Anthropic in).
-func (s *Server) handleMessages(c *gin.Context) {
-	in, ok := s.readBody(c)
-	if !ok {
-		return
-	}
-	route, ok := s.resolve(c, in.model)
+func (s *Server) handleMessages(c *gin.Context, rs *reqState) {
+	in, route, ok := s.readAndResolve(c, rs)
 	if !ok {
 		return
 	}
 	if route.Provider.Type == config.TypeAnthropic {
-		s.proxyAnthropic(c, route, in, "/v1/messages")
+		s.proxyAnthropic(c, rs, route, in, "/v1/messages")
 		return
 	}
-	s.messagesViaOpenAI(c, route, in)
+	s.messagesViaOpenAI(c, rs, route, in)
 }
 
-// handlePassthrough serves the other POST /v1/* endpoints that carry a
-// model (embeddings, completions, responses, ...) for openai providers.
-func (s *Server) handlePassthrough(c *gin.Context) {
-	in, ok := s.readBody(c)
+// handleCountTokens serves POST /v1/messages/count_tokens: passed to
+// anthropic providers, estimated locally for openai ones.
+func (s *Server) handleCountTokens(c *gin.Context, rs *reqState) {
+	in, route, ok := s.readAndResolve(c, rs)
 	if !ok {
-		return
-	}
-	route, ok := s.resolve(c, in.model)
-	if !ok {
-		return
-	}
-	path := c.Param("path")
-	if !safeUpstreamPath(path) {
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeUnsupported,
-			"invalid path: it may not contain '..', '//', '%', '?', '#' or '\\' (the gateway never lets a request steer the upstream URL)"))
 		return
 	}
 	if route.Provider.Type != config.TypeOpenAI {
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeUnsupported,
+		s.proxyAnthropic(c, rs, route, in, "/v1/messages/count_tokens")
+		return
+	}
+	n, err := adapter.EstimateInputTokens(in.body)
+	if err != nil {
+		rs.reject(c, conversionError(err))
+		return
+	}
+	rs.row.PromptTokens = int64(n)
+	c.JSON(http.StatusOK, gin.H{"input_tokens": n})
+}
+
+func (s *Server) readAndResolve(c *gin.Context, rs *reqState) (*inbound, provider.Route, bool) {
+	in, ok := s.readBody(c, rs)
+	if !ok {
+		return nil, provider.Route{}, false
+	}
+	route, ok := s.resolve(c, rs, in.model)
+	return in, route, ok
+}
+
+// builtinPassthrough are the POST /v1 paths forwarded to openai providers
+// besides chat completions: endpoints that answer a model call. Others
+// (files, fine-tuning, batches, assistants, realtime sessions that mint
+// tokens) would spend the operator's key beyond the gateway's view; a
+// provider opens them with passthrough_paths. A trailing "/*" takes every
+// path below.
+var builtinPassthrough = []string{"/completions", "/embeddings", "/responses", "/moderations", "/audio/*", "/images/*", "/rerank"}
+
+// pathAllowed reports whether path matches one of the patterns.
+func pathAllowed(path string, patterns []string) bool {
+	for _, p := range patterns {
+		if dir, ok := strings.CutSuffix(p, "/*"); ok {
+			if strings.HasPrefix(path, dir+"/") {
+				return true
+			}
+		} else if path == p {
+			return true
+		}
+	}
+	return false
+}
+
+// anyProviderAllows reports whether some provider's passthrough_paths
+// opens path; the body is read only then.
+func (s *Server) anyProviderAllows(path string) bool {
+	for _, p := range s.reg.Providers() {
+		if pathAllowed(path, p.PassthroughPaths) {
+			return true
+		}
+	}
+	return false
+}
+
+// handlePassthrough serves the other POST /v1 endpoints that carry a model
+// (embeddings, completions, responses, ...) for openai providers. The path
+// is checked before the body is read.
+func (s *Server) handlePassthrough(c *gin.Context, rs *reqState, path string) {
+	if !safeUpstreamPath(path) {
+		rs.reject(c, newAPIError(http.StatusBadRequest, codeUnsupported,
+			"invalid path: it may not contain control characters, '..', '//', '%', '?', '#' or '\\\\' (the gateway never lets a request steer the upstream URL)"))
+		return
+	}
+	builtin := pathAllowed(path, builtinPassthrough)
+	if !builtin && !s.anyProviderAllows(path) {
+		rs.reject(c, unforwardedPath(path))
+		return
+	}
+	in, route, ok := s.readAndResolve(c, rs)
+	if !ok {
+		return
+	}
+	if !builtin && !pathAllowed(path, route.Provider.PassthroughPaths) {
+		rs.reject(c, unforwardedPath(path))
+		return
+	}
+	if route.Provider.Type != config.TypeOpenAI {
+		rs.reject(c, newAPIError(http.StatusBadRequest, codeUnsupported,
 			"POST /v1"+path+" is only served by openai-type providers; "+route.Provider.Name+" is "+route.Provider.Type+
 				" (use /v1/chat/completions or /v1/messages for it)"))
 		return
 	}
-	s.proxyOpenAI(c, route, in, path)
+	s.proxyOpenAI(c, rs, route, in, path)
+}
+
+func unforwardedPath(path string) *apiError {
+	return newAPIError(http.StatusNotFound, codeUnsupported,
+		"POST /v1"+path+" is not forwarded: aigw forwards chat/completions, completions, embeddings, responses, moderations, audio, images and rerank; "+
+			"an operator can open other paths for a provider with passthrough_paths")
 }
 
 // safeUpstreamPath reports whether a client path can be appended to a
 // provider's base URL as is: no dot segments or doubled slashes that an
 // upstream would resolve outside the base path, no characters that would
-// turn into a query or fragment.
+// turn into a query or fragment, no control characters.
 func safeUpstreamPath(p string) bool {
-	return !strings.Contains(p, "..") && !strings.Contains(p, "//") && !strings.ContainsAny(p, "%?#\\")
+	return !strings.Contains(p, "..") && !strings.Contains(p, "//") && !strings.ContainsAny(p, "%?#\\") &&
+		strings.IndexFunc(p, isControl) < 0
 }
 
 // modelEdit renames the model to the upstream's name with a byte-level
@@ -92,17 +183,6 @@ func modelEdit(in *inbound, route provider.Route) (jsonx.Edit, bool) {
 	}
 	name, _ := json.Marshal(route.UpstreamModel)
 	return jsonx.Edit{At: in.members[memberModel], Value: name}, true
-}
-
-// rewriteModel returns the body with the upstream model name. The body is
-// the gateway's own copy, edited in place when it fits (the usual case: the
-// provider prefix goes), so a large body is not copied once more.
-func rewriteModel(in *inbound, route provider.Route) []byte {
-	e, ok := modelEdit(in, route)
-	if !ok {
-		return in.body
-	}
-	return jsonx.Splice(in.body, []jsonx.Edit{e})
 }
 
 // includeUsageEdit sets stream_options.include_usage to true, unless the
@@ -136,67 +216,37 @@ func usageInjectable(path string) bool {
 	return path == "/chat/completions" || path == "/completions"
 }
 
-// proxyOpenAI forwards an OpenAI-protocol request to an openai provider.
-func (s *Server) proxyOpenAI(c *gin.Context, route provider.Route, in *inbound, path string) {
+// proxyOpenAI forwards an OpenAI-protocol request to an openai provider,
+// the model renamed by a byte-level edit.
+func (s *Server) proxyOpenAI(c *gin.Context, rs *reqState, route provider.Route, in *inbound, path string) {
 	edits := make([]jsonx.Edit, 0, 2)
 	if e, ok := modelEdit(in, route); ok {
 		edits = append(edits, e)
 	}
-	clientWantsUsage := true
+	hideUsage := false
 	if in.stream && usageInjectable(path) {
 		if e, ok := includeUsageEdit(in); ok {
 			// Ask for usage so the log row has token counts; the extra
 			// chunk is removed from what this client sees.
-			clientWantsUsage = false
+			hideUsage = true
 			edits = append(edits, e)
 		}
 	}
-	body := jsonx.Splice(in.body, edits)
-	s.passthrough(c, route, body, path, usageOpenAI, func(resp *upstreamResponse) {
-		s.relayOpenAIStream(c, resp, route.Provider, clientWantsUsage)
-	})
+	stream := func() streamConverter { return &chatRelay{hideUsageChunk: hideUsage} }
+	if path == "/responses" {
+		stream = func() streamConverter { return &responsesRelay{} }
+	}
+	s.forward(c, rs, exchange{route: route, path: path, body: jsonx.Splice(in.body, edits),
+		whole: wholeOpenAI, stream: stream, upstreamHeaders: true})
 }
 
 // proxyAnthropic forwards an Anthropic-protocol request to an anthropic
-// provider, model rewritten, stream relayed as is.
-func (s *Server) proxyAnthropic(c *gin.Context, route provider.Route, in *inbound, path string) {
-	body := rewriteModel(in, route)
-	s.passthrough(c, route, body, path, usageAnthropic, func(resp *upstreamResponse) {
-		s.relayAnthropicStream(c, resp, route.Provider)
-	})
-}
-
-// passthrough sends body upstream in the client's own protocol and relays
-// the answer: errors converted to the inbound shape, streams with relay,
-// whole bodies as they are.
-func (s *Server) passthrough(c *gin.Context, route provider.Route, body []byte, path string,
-	usage usageFunc, relay func(*upstreamResponse)) {
-	resp, aerr := s.send(c.Request.Context(), state(c), &upstreamCall{
-		route: route, path: path, query: c.Request.URL.RawQuery, body: body, header: c.Request.Header,
-	})
-	if aerr != nil {
-		s.fail(c, aerr)
-		return
+// provider, model renamed, stream relayed as is.
+func (s *Server) proxyAnthropic(c *gin.Context, rs *reqState, route provider.Route, in *inbound, path string) {
+	var edits []jsonx.Edit
+	if e, ok := modelEdit(in, route); ok {
+		edits = append(edits, e)
 	}
-	defer resp.done()
-	switch {
-	case resp.StatusCode >= 400:
-		s.relayError(c, resp)
-	case isEventStream(resp.Header):
-		relay(resp)
-	default:
-		s.relayBody(c, resp, usage)
-	}
-}
-
-// fail answers a request that got no usable upstream response.
-func (s *Server) fail(c *gin.Context, aerr *apiError) {
-	if aerr.status == statusClientClosed {
-		rs := state(c)
-		rs.row.StatusCode = statusClientClosed
-		rs.row.Error = aerr.message
-		c.Abort()
-		return
-	}
-	abortWithError(c, aerr)
+	s.forward(c, rs, exchange{route: route, path: path, body: jsonx.Splice(in.body, edits),
+		whole: wholeAnthropic, stream: func() streamConverter { return &messagesRelay{} }, upstreamHeaders: true})
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"net/http"
-	"net/textproto"
 	"strings"
 )
 
@@ -18,54 +17,44 @@ var forwardedRequestHeaders = []string{
 	"Idempotency-Key",
 }
 
-// hopHeaders are connection-level headers that a proxy must not pass on
-// (RFC 9110 section 7.6.1), as in net/http/httputil.ReverseProxy.
-var hopHeaders = map[string]bool{
-	"Connection":          true,
-	"Proxy-Connection":    true,
-	"Keep-Alive":          true,
-	"Proxy-Authenticate":  true,
-	"Proxy-Authorization": true,
-	"Te":                  true,
-	"Trailer":             true,
-	"Transfer-Encoding":   true,
-	"Upgrade":             true,
+// forwardedResponseHeaders are the only upstream response headers a client
+// sees, besides those under forwardedResponsePrefixes. The same reasoning
+// as for requests, the other way: upstreams send account names
+// (openai-organization, openai-project), debug headers that carried the
+// key, cookies and hop-by-hop fields, none of which is the client's.
+var forwardedResponseHeaders = map[string]bool{
+	"Content-Type":         true,
+	"Retry-After":          true,
+	"Retry-After-Ms":       true,
+	"Request-Id":           true, // Anthropic's request id
+	"Openai-Processing-Ms": true,
+	"Openai-Version":       true,
 }
 
-// droppedResponseHeaders are upstream response headers that must not reach
-// the client: hop-by-hop ones, lengths and encodings the gateway recomputes,
-// and cookies set by the provider's edge.
-var droppedResponseHeaders = map[string]bool{
-	"Content-Length":   true,
-	"Content-Encoding": true,
-	"Set-Cookie":       true,
-	"Alt-Svc":          true,
-	"X-Request-Id":     true, // replaced by the gateway's own; kept as X-Upstream-Request-Id
-	"Date":             true,
-	"Server":           true,
-}
+// forwardedResponsePrefixes: the rate-limit headers of both protocols
+// (x-ratelimit-remaining-requests, anthropic-ratelimit-tokens-reset, ...),
+// which clients use to pace themselves.
+var forwardedResponsePrefixes = []string{"X-Ratelimit-", "Anthropic-Ratelimit-"}
 
-// copyResponseHeaders copies upstream headers to dst, minus hop-by-hop and
-// dropped ones, and minus any header the upstream's Connection header names.
+// copyResponseHeaders copies the allowed upstream headers to dst. The
+// upstream's X-Request-Id arrives as X-Upstream-Request-Id: X-Request-Id is
+// the gateway's own.
 func copyResponseHeaders(dst, src http.Header) {
-	var named map[string]bool
-	for _, v := range src["Connection"] {
-		for _, f := range strings.Split(v, ",") {
-			if f = textproto.TrimString(f); f != "" {
-				if named == nil {
-					named = map[string]bool{}
-				}
-				named[http.CanonicalHeaderKey(f)] = true
-			}
-		}
-	}
 	for k, vv := range src {
-		if hopHeaders[k] || droppedResponseHeaders[k] || named[k] {
-			continue
+		if forwardedResponseHeaders[k] || hasAnyPrefix(k, forwardedResponsePrefixes) {
+			dst[k] = append(dst[k][:0:0], vv...)
 		}
-		dst[k] = append(dst[k][:0:0], vv...)
 	}
 	if id := src.Get("X-Request-Id"); id != "" {
 		dst.Set("X-Upstream-Request-Id", id)
 	}
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -34,9 +34,9 @@ func toAnthropicModel(e provider.ModelEntry) anthropicModel {
 
 // handleModels serves GET /v1/models: every provider/model and alias, in
 // Anthropic's shape when the client speaks Anthropic (anthropic-version).
-func (s *Server) handleModels(c *gin.Context) {
+func (s *Server) handleModels(c *gin.Context, rs *reqState) {
 	entries := s.reg.Models()
-	if state(c).format == formatAnthropic {
+	if rs.format == formatAnthropic {
 		data := make([]anthropicModel, 0, len(entries))
 		for _, e := range entries {
 			data = append(data, toAnthropicModel(e))
@@ -56,10 +56,10 @@ func (s *Server) handleModels(c *gin.Context) {
 }
 
 // handleModel serves GET /v1/models/{id}; ids contain slashes.
-func (s *Server) handleModel(c *gin.Context, id string) {
+func (s *Server) handleModel(c *gin.Context, rs *reqState, id string) {
 	for _, e := range s.reg.Models() {
 		if e.ID == id {
-			if state(c).format == formatAnthropic {
+			if rs.format == formatAnthropic {
 				c.JSON(http.StatusOK, toAnthropicModel(e))
 			} else {
 				c.JSON(http.StatusOK, toOpenAIModel(e))
@@ -67,6 +67,6 @@ func (s *Server) handleModel(c *gin.Context, id string) {
 			return
 		}
 	}
-	abortWithError(c, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: codeModelNotFound,
-		param: "model", message: "model " + id + " not found: GET /v1/models lists what aigw serves"})
+	rs.reject(c, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: codeModelNotFound,
+		param: "model", message: "model " + clip(id, maxLoggedModel) + " not found: GET /v1/models lists what aigw serves"})
 }

@@ -1,172 +1,285 @@
 package gateway
 
 import (
-	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
+	"runtime/debug"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"github.com/tidwall/gjson"
 
-	"github.com/aigw/aigw/pkg/jsonx"
 	"github.com/aigw/aigw/pkg/provider"
+	"github.com/aigw/aigw/pkg/store"
 )
 
-// maxJSONDepth bounds nesting in request bodies (see jsonx.DepthOK); real
-// requests, tool schemas included, stay far below it.
-const maxJSONDepth = 256
-
-// bodyEditRoom is the capacity readAllSized leaves after a body.
-const bodyEditRoom = 64
-
-// readAllSized reads a body whose length is announced into one buffer of
-// that size, instead of growing and copying one as io.ReadAll does.
-func readAllSized(r io.Reader, size int64) ([]byte, error) {
-	if size <= 0 {
-		return io.ReadAll(r)
-	}
-	// The spare room lets the usual edits (a shorter model name, an added
-	// stream_options) happen in place, without copying a large body.
-	buf := make([]byte, size, size+bodyEditRoom)
-	n, err := io.ReadFull(r, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, err
-	}
-	return buf[:n], nil
-}
-
-// inbound is what the gateway needs to know of a request body, found
-// without decoding it whole.
-type inbound struct {
-	body   []byte
-	model  string
-	stream bool
-	// members are where the values of inboundMembers lie in body.
-	members [len(inboundMembers)]jsonx.Span
-}
-
-// The root members readBody locates, by index in inbound.members.
+// Bounds on client strings kept in a log row: a client must not be able to
+// write megabyte rows (or metric labels) by sending a long model or path.
 const (
-	memberModel = iota
-	memberStream
-	memberStreamOptions
+	maxLoggedModel = 256
+	maxLoggedPath  = 1 << 10
 )
 
-var inboundMembers = [...]string{memberModel: "model", memberStream: "stream", memberStreamOptions: "stream_options"}
-
-// duplicateName names the repeated member whose key starts at body[at].
-func duplicateName(body []byte, at int) string {
-	for _, name := range inboundMembers {
-		if bytes.HasPrefix(body[at:], []byte(`"`+name+`"`)) {
-			return `"` + name + `"`
-		}
-	}
-	return "a member" // its key is written with escapes
+// reqState follows one /v1 request from arrival to its log row. It is
+// created by serveV1 and handed to every step explicitly.
+type reqState struct {
+	id     string
+	format string
+	start  time.Time
+	row    store.RequestLog
+	w      *timingWriter
+	// ctl reaches the connection under Gin's writer, for the body's read
+	// deadline.
+	ctl *http.ResponseController
+	// route is where the request goes, once resolved.
+	route provider.Route
+	// knownModel: the upstream model is one the catalog, the static lists
+	// or the aliases name, so it may label metrics.
+	knownModel bool
 }
 
-// member parses one located member's value (a few bytes: the body around
-// it is not read again).
-func (in *inbound) member(i int) gjson.Result {
-	sp := in.members[i]
-	if !sp.Found() {
-		return gjson.Result{}
-	}
-	return gjson.ParseBytes(in.body[sp.Start:sp.End])
+// timingWriter notes when the first byte reaches the client and how many
+// bytes were written.
+type timingWriter struct {
+	gin.ResponseWriter
+	first time.Time
+	bytes int64
 }
 
-// readBody reads the request body within the size limit and checks that it
-// is a JSON object with a string model. It answers 413 or 400 itself.
-func (s *Server) readBody(c *gin.Context) (*inbound, bool) {
-	rs := state(c)
-	if c.Request.ContentLength > s.maxBody {
-		abortWithError(c, newAPIError(http.StatusRequestEntityTooLarge, codeBodyTooLarge,
-			fmt.Sprintf("request body is %d bytes, over the limit of %d MiB (server.max_body_mb)", c.Request.ContentLength, s.maxBody>>20)))
-		return nil, false
+func (w *timingWriter) Write(b []byte) (int, error) {
+	if w.first.IsZero() {
+		w.first = time.Now()
 	}
-	if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); strings.HasPrefix(mt, "multipart/") {
-		abortWithError(c, newAPIError(http.StatusUnsupportedMediaType, "unsupported_media_type",
-			"aigw forwards JSON request bodies only; send the request as application/json"))
-		return nil, false
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *timingWriter) WriteString(s string) (int, error) {
+	if w.first.IsZero() {
+		w.first = time.Now()
 	}
-	body, err := readAllSized(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody), c.Request.ContentLength)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			abortWithError(c, newAPIError(http.StatusRequestEntityTooLarge, codeBodyTooLarge,
-				fmt.Sprintf("request body is over the limit of %d MiB (server.max_body_mb)", s.maxBody>>20)))
-			return nil, false
+	n, err := w.ResponseWriter.WriteString(s)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// newRequestID returns "req_" and 24 hex digits: 48 bits of Unix
+// milliseconds, then 48 random bits. Ids that sort by time make the log
+// database's unique index grow at its right edge, so a batch of rows dirties
+// a few index pages instead of one random page per row (the SQLite writer's
+// largest cost under load); 48 random bits keep ids unguessable and unique.
+func newRequestID() string {
+	var b [12]byte
+	ms := uint64(time.Now().UnixMilli())
+	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
+	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
+	_, _ = rand.Read(b[6:])
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+// requestID gives every response outside /v1 an X-Request-Id (serveV1
+// gives /v1 responses the id of their log row).
+func requestID(c *gin.Context) {
+	c.Header("X-Request-Id", newRequestID())
+	c.Next()
+}
+
+// recovery answers a panicking handler outside /v1 with a 500 that carries
+// the request id, and keeps the process serving.
+func (s *Server) recovery(c *gin.Context) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			id := c.Writer.Header().Get("X-Request-Id")
+			if s.recovered(c, rec, id) {
+				writeError(c, formatOpenAI, internalError(id))
+			}
 		}
-		abortWithError(c, newAPIError(http.StatusBadRequest, "body_read_error", "could not read the request body: "+err.Error()))
-		return nil, false
+	}()
+	c.Next()
+}
+
+// recovered logs a handler's panic and reports whether an error answer can
+// still be written. http.ErrAbortHandler is re-raised: net/http handles a
+// client that is gone quietly.
+func (s *Server) recovered(c *gin.Context, rec any, id string) bool {
+	if rec == http.ErrAbortHandler {
+		panic(rec)
 	}
-	rs.row.RequestBytes = int64(len(body))
-	// One pass checks syntax, UTF-8 and nesting (the last before gjson and
-	// sjson, which recurse per level, ever see the body) and finds the
-	// members the gateway reads, wherever they are in a large body.
-	in := &inbound{body: body}
-	switch problem, at := jsonx.CheckMembers(body, maxJSONDepth, inboundMembers[:], in.members[:]); problem {
-	case jsonx.TooDeep:
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
-			fmt.Sprintf("request body nests deeper than %d levels", maxJSONDepth)))
-		return nil, false
-	case jsonx.Invalid:
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
-			fmt.Sprintf("request body is not valid JSON (at byte %d): send a JSON object in UTF-8 with Content-Type: application/json", at)))
-		return nil, false
-	case jsonx.Duplicate:
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON,
-			fmt.Sprintf("request body has %s twice (again at byte %d); JSON decoders disagree on which one counts, so send it once", duplicateName(body, at), at)))
-		return nil, false
+	s.log.Error("panic in handler", "request_id", id, "path", sanitizePath(c.Request.URL.Path),
+		"panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
+	c.Abort()
+	return !c.Writer.Written()
+}
+
+func internalError(id string) *apiError {
+	return newAPIError(http.StatusInternalServerError, codeInternal,
+		fmt.Sprintf("internal error in aigw (request id %s); the gateway keeps serving, please report it with this id", id))
+}
+
+// serveV1 is every /v1 request's life: open its log row, check the client
+// key, dispatch, and enqueue the row whatever the outcome (a panic
+// included). The request's context is cut with ErrShutdown when the
+// server's shutdown grace ends (Interrupt).
+func (s *Server) serveV1(c *gin.Context) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	ctx, cancel := context.WithCancelCause(c.Request.Context())
+	defer cancel(nil)
+	stopWatch := context.AfterFunc(s.shutdown, func() { cancel(ErrShutdown) })
+	defer stopWatch()
+	c.Request = c.Request.WithContext(ctx)
+
+	rs := s.openRow(c)
+	defer s.closeRow(c, rs)
+	defer func() {
+		if rec := recover(); rec != nil {
+			rs.row.Error = fmt.Sprintf("internal error: %v", rec)
+			if s.recovered(c, rec, rs.id) {
+				writeError(c, rs.format, internalError(rs.id))
+			}
+			rs.row.StatusCode = http.StatusInternalServerError
+		}
+	}()
+	if !s.authorize(c, rs) {
+		return
 	}
-	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' {
-		abortWithError(c, newAPIError(http.StatusBadRequest, codeInvalidJSON, "request body must be a JSON object"))
-		return nil, false
+	path := c.Param("path")
+	switch c.Request.Method {
+	case http.MethodPost:
+		s.dispatchPost(c, rs, path)
+	case http.MethodGet:
+		s.dispatchGet(c, rs, path)
+	default:
+		notFound(c, rs.format)
 	}
-	m := in.member(memberModel)
+}
+
+// openRow starts the request's log row.
+func (s *Server) openRow(c *gin.Context) *reqState {
+	rs := &reqState{id: newRequestID(), start: time.Now(), format: formatOpenAI, ctl: http.NewResponseController(c.Writer)}
+	c.Header("X-Request-Id", rs.id)
+	path := c.Request.URL.Path
+	if strings.HasPrefix(path, "/v1/messages") ||
+		(strings.HasPrefix(path, "/v1/models") && c.GetHeader("anthropic-version") != "") {
+		rs.format = formatAnthropic
+	}
+	rs.row = store.RequestLog{
+		RequestID:     rs.id,
+		CreatedAt:     rs.start,
+		Method:        c.Request.Method,
+		Path:          clip(path, maxLoggedPath),
+		InboundFormat: rs.format,
+		ClientIP:      c.ClientIP(),
+	}
+	if c.Request.ContentLength > 0 {
+		rs.row.RequestBytes = c.Request.ContentLength
+	}
+	rs.w = &timingWriter{ResponseWriter: c.Writer}
+	c.Writer = rs.w
+	return rs
+}
+
+// closeRow completes the row and hands it to the metrics and the log.
+func (s *Server) closeRow(c *gin.Context, rs *reqState) {
+	row := &rs.row
+	if errors.Is(context.Cause(c.Request.Context()), ErrShutdown) && row.StatusCode != http.StatusInternalServerError &&
+		(row.StatusCode == statusClientClosed || row.StatusCode == 0 || row.StatusCode < 400) {
+		// The server, not the client, ended it.
+		row.StatusCode = http.StatusServiceUnavailable
+		row.Error = ErrShutdown.Error()
+	}
+	if row.StatusCode == 0 {
+		row.StatusCode = c.Writer.Status()
+	}
+	row.LatencyMs = time.Since(rs.start).Milliseconds()
+	if !rs.w.first.IsZero() {
+		row.TTFTMs = rs.w.first.Sub(rs.start).Milliseconds()
+	}
+	row.ResponseBytes = rs.w.bytes
+	if row.TotalTokens == 0 {
+		row.TotalTokens = row.PromptTokens + row.CompletionTokens
+	}
+	row.Error = s.reg.Redact(row.Error)
+	row.RequestedModel = clip(row.RequestedModel, maxLoggedModel)
+	row.UpstreamModel = clip(row.UpstreamModel, maxLoggedModel)
+	model := row.UpstreamModel // "" when the request never resolved
+	if model != "" && !rs.knownModel {
+		model = "other"
+	}
+	s.metrics.ObserveRequest(row, model)
+	s.logs.Enqueue(row)
+}
+
+// clip cuts s to at most n bytes, on a UTF-8 boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// authorize checks the gateway key: Authorization: Bearer or x-api-key.
+// With no keys configured the server listens on loopback only (enforced
+// at start), so every local client is let in. It runs before the body is
+// read: an unauthenticated client never gets to send one.
+func (s *Server) authorize(c *gin.Context, rs *reqState) bool {
+	if len(s.clientKeys) == 0 {
+		return true
+	}
+	key := presentedKey(c.Request)
 	switch {
-	case !m.Exists() || (m.Type == gjson.String && m.Str == ""):
-		abortWithError(c, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: codeMissingModel,
-			param: "model", message: "missing model: set \"model\" to a model id, e.g. one listed by GET /v1/models"})
-		return nil, false
-	case m.Type != gjson.String:
-		abortWithError(c, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: codeInvalidParameter,
-			param: "model", message: "\"model\" must be a string"})
-		return nil, false
+	case key == "":
+		rs.reject(c, newAPIError(http.StatusUnauthorized, codeInvalidAPIKey,
+			"missing gateway key: send Authorization: Bearer <key> or x-api-key: <key> with a key from [auth] keys"))
+	case !keyMatches(key, s.clientKeys):
+		rs.reject(c, newAPIError(http.StatusUnauthorized, codeInvalidAPIKey,
+			"invalid gateway key: use one of the keys in [auth] keys of the aigw config"))
+	default:
+		return true
 	}
-	in.model = m.Str
-	rs.row.RequestedModel = m.Str
-	if st := in.member(memberStream); st.Exists() {
-		switch st.Type {
-		case gjson.True:
-			in.stream = true
-		case gjson.False, gjson.Null:
-		default:
-			abortWithError(c, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: codeInvalidParameter,
-				param: "stream", message: "\"stream\" must be true or false"})
-			return nil, false
-		}
+	// The body is not read: close the connection after the answer rather
+	// than drain what an unauthenticated client sends.
+	if c.Request.ContentLength != 0 {
+		c.Header("Connection", "close")
 	}
-	rs.row.Stream = in.stream
-	if s.cfg.Logging.StoreBodies {
-		rs.row.RequestBody = string(body)
-	}
-	return in, true
+	return false
 }
 
-// resolve applies model resolution and fills the log row.
-func (s *Server) resolve(c *gin.Context, model string) (provider.Route, bool) {
-	route, err := s.reg.Resolve(model)
-	if err != nil {
-		abortWithError(c, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: codeModelNotFound,
-			param: "model", message: fmt.Sprintf("model %q not found: use provider/model (see GET /v1/models), an alias from the redirect file, or set server.default_provider", model)})
-		return route, false
+func presentedKey(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+			return strings.TrimSpace(h[7:])
+		}
 	}
-	rs := state(c)
-	rs.row.Provider = route.Provider.Name
-	rs.row.UpstreamModel = route.UpstreamModel
-	return route, true
+	return strings.TrimSpace(r.Header.Get("X-Api-Key"))
 }
+
+// sanitizePath makes a client path safe to echo: control characters are
+// escaped and the length bounded.
+func sanitizePath(p string) string {
+	p = clip(p, maxLoggedPath)
+	if strings.IndexFunc(p, isControl) < 0 {
+		return p
+	}
+	var b strings.Builder
+	for _, r := range p {
+		if isControl(r) {
+			fmt.Fprintf(&b, "%%%02X", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -66,24 +66,42 @@ type Server struct {
 	clientKeys [][]byte
 	adminKeys  [][]byte
 	maxBody    int64
-	location   *time.Location
-	engine     *gin.Engine
+	// maxResponse caps a whole upstream answer and one SSE event.
+	maxResponse int64
+	readTimeout time.Duration
+	location    *time.Location
+	engine      *gin.Engine
+
+	// shutdown is cancelled by Interrupt; every /v1 request's context
+	// follows it. inflight counts the /v1 handlers running.
+	shutdown    context.Context
+	endRequests context.CancelFunc
+	inflight    atomic.Int64
 }
 
 // New builds the gateway and its router.
 func New(opts Options) *Server {
 	s := &Server{
-		cfg:       opts.Config,
-		reg:       opts.Registry,
-		logs:      opts.Logs,
-		client:    opts.Client,
-		log:       opts.Logger,
-		ready:     opts.Ready,
-		catalog:   opts.Catalog,
-		metrics:   opts.Metrics,
-		pingEvery: opts.PingInterval,
-		maxBody:   int64(opts.Config.Server.MaxBodyMB) << 20,
-		location:  opts.Config.Location(),
+		cfg:         opts.Config,
+		reg:         opts.Registry,
+		logs:        opts.Logs,
+		client:      opts.Client,
+		log:         opts.Logger,
+		ready:       opts.Ready,
+		catalog:     opts.Catalog,
+		metrics:     opts.Metrics,
+		pingEvery:   opts.PingInterval,
+		maxBody:     int64(opts.Config.Server.MaxBodyMB) << 20,
+		maxResponse: int64(opts.Config.Server.MaxResponseMB) << 20,
+		readTimeout: opts.Config.Server.ReadTimeout,
+		location:    opts.Config.Location(),
+	}
+	s.shutdown, s.endRequests = context.WithCancel(context.Background())
+	if s.maxResponse <= 0 {
+		s.maxResponse = config.DefaultMaxResponseMB << 20
+	}
+	if s.readTimeout <= 0 {
+		s.readTimeout = config.DefaultReadTimeout
 	}
 	if s.pingEvery == 0 {
 		s.pingEvery = 15 * time.Second
@@ -119,8 +137,9 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // Registry returns the registry the server routes with.
 func (s *Server) Registry() *provider.Registry { return s.reg }
 
+// routes builds the router. Gin's mode is the process's (cmd sets release
+// mode); the engine itself holds no global state.
 func (s *Server) routes() *gin.Engine {
-	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
 	r.ContextWithFallback = true
@@ -128,57 +147,28 @@ func (s *Server) routes() *gin.Engine {
 	// the configured trusted proxies: Gin trusts every proxy by default,
 	// which would let any client forge X-Forwarded-For.
 	_ = r.SetTrustedProxies(s.cfg.Server.TrustedProxies) // validated by config.Load
-	r.Use(s.requestID, s.recovery)
 
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", s.handleReady)
-	s.registerAdmin(r)
+	// /v1 requests get their id, recovery and log row in serveV1; the
+	// rest share these two small middlewares.
+	plain := r.Group("", requestID, s.recovery)
+	plain.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	plain.GET("/readyz", s.handleReady)
+	s.registerAdmin(plain)
 	if s.metrics != nil {
-		r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
+		plain.GET("/metrics", gin.WrapH(s.metrics.Handler()))
 	}
 
 	// Gin's tree cannot hold a catch-all beside static routes of the same
 	// prefix, so /v1 dispatches on the path itself.
-	// recovery runs again inside track so a panicking handler still
-	// leaves its log row (with status 500).
-	v1 := r.Group("/v1", s.track, s.recovery, s.authClient)
-	v1.POST("/*path", s.dispatchPost)
-	v1.GET("/*path", s.dispatchGet)
-
-	r.NoRoute(func(c *gin.Context) {
+	r.Any("/v1/*path", s.serveV1)
+	r.NoRoute(requestID, func(c *gin.Context) {
 		format := formatOpenAI
-		if rs := state(c); rs != nil {
-			format = rs.format
+		if c.GetHeader("anthropic-version") != "" {
+			format = formatAnthropic
 		}
-		e := newAPIError(http.StatusNotFound, "not_found", "no route for "+c.Request.Method+" "+c.Request.URL.Path)
-		c.Data(e.status, "application/json", e.body(format))
+		notFound(c, format)
 	})
 	return r
-}
-
-func (s *Server) dispatchPost(c *gin.Context) {
-	switch c.Param("path") {
-	case "/chat/completions":
-		s.handleChatCompletions(c)
-	case "/messages":
-		s.handleMessages(c)
-	case "/messages/count_tokens":
-		s.handleCountTokens(c)
-	default:
-		s.handlePassthrough(c)
-	}
-}
-
-func (s *Server) dispatchGet(c *gin.Context) {
-	path := c.Param("path")
-	switch {
-	case path == "/models" || path == "/models/":
-		s.handleModels(c)
-	case strings.HasPrefix(path, "/models/"):
-		s.handleModel(c, strings.TrimPrefix(path, "/models/"))
-	default:
-		abortWithError(c, newAPIError(http.StatusNotFound, "not_found", "no route for GET /v1"+path))
-	}
 }
 
 func (s *Server) handleReady(c *gin.Context) {
@@ -211,5 +201,15 @@ var ErrShutdown = errors.New("aigw was shutting down and its grace period (serve
 // rows are enqueued before the log writer is drained. serve calls it when
 // the shutdown grace is over, before closing the listener's connections.
 func (s *Server) Interrupt(ctx context.Context) {
-	// Implemented with the request path; see docs/architecture.md.
+	s.endRequests()
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for s.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			s.log.Warn("requests still running after the shutdown grace; their log rows may be missing", "count", s.inflight.Load())
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -3,10 +3,10 @@ package gateway
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
@@ -24,11 +24,12 @@ func TestPanicAnsweredWith500AndServingGoesOn(t *testing.T) {
 	cfg := &config.Config{Server: config.Server{MaxBodyMB: 1}, Database: config.Database{Timezone: "UTC"},
 		Providers: []config.Provider{{Name: "p", Type: "openai", BaseURL: "http://127.0.0.1:1", APIKeys: []string{"k"}}}}
 	sink := &rows{}
-	s := New(Options{Config: cfg, Registry: provider.NewRegistry(cfg, nil), Logs: sink})
-	s.engine.GET("/boom", s.track, s.recovery, func(c *gin.Context) { panic("handler bug") })
+	reg := provider.NewRegistry(cfg, nil)
+	reg.Providers()[0].Pool = nil // a bug: the key pool is missing, so sending panics
+	s := New(Options{Config: cfg, Registry: reg, Logs: sink})
 
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/boom", nil))
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(`{"model":"p/m"}`)))
 	assert.Equal(t, 500, rec.Code)
 	id := rec.Header().Get("X-Request-Id")
 	require.NotEmpty(t, id)

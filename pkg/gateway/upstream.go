@@ -3,14 +3,20 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/aigw/aigw/pkg/config"
 	"github.com/aigw/aigw/pkg/provider"
@@ -18,6 +24,13 @@ import (
 
 // defaultAnthropicVersion is sent when the client gave none.
 const defaultAnthropicVersion = "2023-06-01"
+
+// maxErrorBody bounds how much of an upstream error body is read.
+const maxErrorBody = 1 << 20
+
+// maxRetryAfter caps how long an upstream's Retry-After may rest a key: a
+// faulty or hostile upstream must not take a key away for days.
+const maxRetryAfter = 10 * time.Minute
 
 var (
 	errFirstByteTimeout = errors.New("upstream sent no response within the provider's timeout")
@@ -28,20 +41,20 @@ var (
 // attempts, each with another key.
 type upstreamCall struct {
 	route  provider.Route
-	path   string // appended to the provider's base URL
-	query  string
+	path   string // appended to the provider's base URL (before its query)
 	body   []byte
 	header http.Header // client headers (filtered when copied)
 }
 
 // upstreamResponse is a response whose body is still open. done must be
 // called when the body is finished with: it releases the attempt's context.
+// An error answer (status >= 400) has its body already read into errBody.
 type upstreamResponse struct {
 	*http.Response
 	key     *provider.Key
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
-	attempt int
+	errBody []byte
 }
 
 func (u *upstreamResponse) done() {
@@ -58,9 +71,9 @@ func retryable(status int) bool {
 
 // send performs the call, moving to the next usable key on 429, 5xx,
 // 401/403 or a connection error, each key at most once, within the
-// provider's max_attempts. Nothing has reached the client yet when send
-// retries, so a retry is invisible to it. Keys answering 401/403 are set
-// aside and keys answering 429 cool down, so later requests skip them.
+// provider's max_attempts: one upstream call per attempt, counted in the
+// row's attempts. Nothing has reached the client yet when send retries, so
+// a retry is invisible to it.
 func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*upstreamResponse, *apiError) {
 	p := call.route.Provider
 	budget := min(p.Pool.Size(), max(p.MaxAttempts, 1))
@@ -69,7 +82,7 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 	tried := triedBuf[:0]
 	skipTried := func(k *provider.Key) bool { return slices.Contains(tried, k) }
 	var lastErr *apiError
-	authRejected := 0
+	setAside := 0 // attempts whose key was set aside as invalid
 	for attempt := 1; attempt <= budget; attempt++ {
 		key := p.Pool.Pick(skipTried)
 		if key == nil {
@@ -93,20 +106,23 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 					fmt.Sprintf("provider %s did not answer within %s (its timeout setting)", p.Name, p.Timeout))
 			}
 			lastErr = newAPIError(http.StatusBadGateway, codeUpstreamError,
-				fmt.Sprintf("provider %s is unreachable: %s", p.Name, redactURL(err.Error(), p.BaseURL)))
-			s.log.Warn("upstream attempt failed", "provider", p.Name, "key", key.Hint, "attempt", attempt, "error", lastErr.message)
+				fmt.Sprintf("provider %s is unreachable (%s); check its base_url and that the upstream is up", p.Name, connFailure(err)))
+			s.log.Warn("upstream attempt failed", "provider", p.Name, "key", key.Hint, "attempt", attempt, "error", s.reg.Redact(err.Error()))
 			continue
 		}
-		resp.attempt = attempt
 		status := resp.StatusCode
+		if status >= 400 {
+			resp.errBody, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		}
 		switch {
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
-			key.SetAside()
-			authRejected++
-			s.log.Warn("upstream rejected a key; set aside until a probe finds it working",
-				"provider", p.Name, "key", key.Hint, "status", status)
+			if key.RefusedAuth(call.route.UpstreamModel, keyInvalid(resp.errBody)) {
+				setAside++
+				s.log.Warn("upstream says a key is invalid; set aside until a probe finds it working",
+					"provider", p.Name, "key", key.Hint, "status", status)
+			}
 		case status == http.StatusTooManyRequests:
-			d := key.CoolDown(time.Now(), time.Duration(retryAfter(resp.Header))*time.Second)
+			d := key.CoolDown(time.Now(), retryAfter(resp.Header, time.Now()))
 			s.log.Warn("upstream rate-limited a key; cooling down", "provider", p.Name, "key", key.Hint, "for", d)
 		case status < 400:
 			key.Succeeded()
@@ -114,15 +130,14 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 		if !retryable(status) {
 			return resp, nil
 		}
-		if attempt < budget && p.Pool.Pick(skipTried) != nil {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		if attempt < budget && p.Pool.HasUsable(skipTried) {
 			resp.done()
 			continue
 		}
-		if authRejected == attempt {
+		if setAside == attempt {
 			resp.done()
 			return nil, newAPIError(http.StatusBadGateway, codeUpstreamAuth,
-				fmt.Sprintf("provider %s rejected every key tried (%d, last %s with status %d): check its api_keys, then run `aigw keys test %s`",
+				fmt.Sprintf("provider %s rejected every key tried as invalid (%d, last %s with status %d): check its api_keys, then run `aigw keys test %s`",
 					p.Name, attempt, key.Hint, status, p.Name))
 		}
 		return resp, nil
@@ -133,13 +148,21 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 	return nil, s.noUsableKey(p)
 }
 
+// keyInvalid reports whether a 401/403 body says the key itself is bad
+// (OpenAI's invalid_api_key, Anthropic's authentication_error), rather
+// than that this key may not use this model or endpoint.
+func keyInvalid(body []byte) bool {
+	return gjson.GetBytes(body, "error.code").Str == "invalid_api_key" ||
+		gjson.GetBytes(body, "error.type").Str == "authentication_error"
+}
+
 // noUsableKey answers at once, without contacting the upstream, when every
 // key of the pool is set aside or cooling down.
 func (s *Server) noUsableKey(p *provider.Provider) *apiError {
 	a := p.Pool.Availability(time.Now())
 	if a.Cooling > 0 {
 		secs := int(a.RetryIn.Round(time.Second) / time.Second)
-		e := newAPIError(http.StatusTooManyRequests, "rate_limit_exceeded",
+		e := newAPIError(http.StatusTooManyRequests, codeRateLimitExhausted,
 			fmt.Sprintf("every key of provider %s is rate-limited; retry in %ds", p.Name, max(secs, 1)))
 		e.retryAfter = max(secs, 1)
 		return e
@@ -149,16 +172,16 @@ func (s *Server) noUsableKey(p *provider.Provider) *apiError {
 }
 
 // attempt sends one request with one key. The returned response's body is
-// bound to a context that the caller releases with done().
+// bound to a context that the caller releases with done(). The three
+// upstream timeouts are set up here and in newStreamRelay: connect (in the
+// dialer, through the context), first byte (a timer cancelling this
+// attempt), and stream idle (per event).
 func (s *Server) attempt(ctx context.Context, p *provider.Provider, key *provider.Key, call *upstreamCall) (*upstreamResponse, error) {
 	actx, cancel := context.WithCancelCause(withConnectTimeout(ctx, p.ConnectTimeout))
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, p.BaseURL+call.path, bytes.NewReader(call.body))
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, upstreamURL(p.BaseURL, call.path), bytes.NewReader(call.body))
 	if err != nil {
 		cancel(nil)
 		return nil, fmt.Errorf("build upstream request: %w", err)
-	}
-	if call.query != "" {
-		req.URL.RawQuery = call.query
 	}
 	setUpstreamHeaders(req.Header, call.header, p, key)
 	req.ContentLength = int64(len(call.body))
@@ -175,6 +198,16 @@ func (s *Server) attempt(ctx context.Context, p *provider.Provider, key *provide
 		return nil, err
 	}
 	return &upstreamResponse{Response: resp, key: key, ctx: actx, cancel: cancel}, nil
+}
+
+// upstreamURL puts path after the base URL's path and before its query, so
+// a base_url such as https://x.openai.azure.com/openai?api-version=2024-10-21
+// keeps its query. The client's own query string is never forwarded.
+func upstreamURL(base, path string) string {
+	if b, q, ok := strings.Cut(base, "?"); ok {
+		return b + path + "?" + q
+	}
+	return base + path
 }
 
 // setUpstreamHeaders copies the allowed client headers and sets the
@@ -207,34 +240,48 @@ func setUpstreamHeaders(dst, client http.Header, p *provider.Provider, key *prov
 	}
 }
 
-// redactURL keeps error text about an upstream short and free of query
-// strings (some providers take keys in the URL).
-func redactURL(msg, base string) string {
-	if i := strings.Index(msg, "?"); i >= 0 && strings.Contains(msg[:i], base) {
-		if j := strings.IndexAny(msg[i:], "\": "); j >= 0 {
-			msg = msg[:i] + msg[i+j:]
-		} else {
-			msg = msg[:i]
-		}
+// connFailure names what went wrong with a connection in words that do not
+// show the upstream's address (that is the operator's business: it goes to
+// the server log, not to clients).
+func connFailure(err error) string {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var certErr *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &dnsErr):
+		return "its host name could not be resolved"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "connection reset by the upstream"
+	case errors.As(err, &certErr):
+		return "its TLS certificate could not be verified"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return "connect timeout (its connect_timeout setting)"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the upstream closed the connection without an answer"
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return "could not connect"
 	}
-	return msg
+	return "connection failed"
 }
 
-// clientGone is the outcome when the client disconnected first; nothing
-// can be written, but the log row shows 499.
-func clientGone() *apiError {
-	return &apiError{status: statusClientClosed, typ: "client_closed", message: "client closed the connection"}
-}
-
-// statusClientClosed is nginx's code for a client that went away.
-const statusClientClosed = 499
-
-// retryAfter returns the Retry-After header in seconds, or 0.
-func retryAfter(h http.Header) int {
-	if v := h.Get("Retry-After"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
+// retryAfter reads Retry-After in either form RFC 9110 section 10.2.3
+// allows (seconds, or an HTTP date), capped by maxRetryAfter; 0 when absent
+// or in the past.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
 	}
-	return 0
+	var d time.Duration
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }

@@ -61,15 +61,18 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// ObserveRequest records a finished request from its log row.
-func (m *Metrics) ObserveRequest(row *store.RequestLog) {
+// ObserveRequest records a finished request from its log row. model is
+// the label to count it under: the gateway passes the upstream model only
+// when configuration or the catalog knows it, else "other", so a client
+// cannot grow the label set (and the process's memory) with made-up names.
+func (m *Metrics) ObserveRequest(row *store.RequestLog, model string) {
 	if m == nil {
 		return
 	}
 	status := strconv.Itoa(row.StatusCode)
-	m.requests.WithLabelValues(row.Provider, row.UpstreamModel, status).Inc()
+	m.requests.WithLabelValues(row.Provider, model, status).Inc()
 	if row.StatusCode >= 400 {
-		m.errors.WithLabelValues(row.Provider, row.UpstreamModel, status).Inc()
+		m.errors.WithLabelValues(row.Provider, model, status).Inc()
 	}
 	m.latency.WithLabelValues(row.Provider).Observe(float64(row.LatencyMs) / 1000)
 	if row.ResponseBytes > 0 { // something reached the client

@@ -14,8 +14,28 @@ const (
 // `keys test` finds it working again.
 func (k *Key) SetAside() { k.disabled.Store(true) }
 
+// RefusedAuth records a 401/403 answer to this key for model and reports
+// whether the key was set aside. Only an answer that says the key itself is
+// invalid (keyInvalid), or a refusal of the same key on a second, different
+// model, sets it aside: a 403 about one model or endpoint the key may not
+// use must not take the key away from every other request.
+func (k *Key) RefusedAuth(model string, keyInvalid bool) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if keyInvalid || (k.refusedModel != "" && k.refusedModel != model) {
+		k.refusedModel = ""
+		k.disabled.Store(true)
+		return true
+	}
+	k.refusedModel = model
+	return false
+}
+
 // Restore puts a key back into rotation.
 func (k *Key) Restore() {
+	k.mu.Lock()
+	k.refusedModel = ""
+	k.mu.Unlock()
 	k.disabled.Store(false)
 	k.failures.Store(0)
 	k.coolUntil.Store(0)

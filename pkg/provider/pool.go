@@ -4,6 +4,7 @@ package provider
 
 import (
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,11 @@ type Key struct {
 	coolUntil atomic.Int64
 	disabled  atomic.Bool
 	failures  atomic.Int32 // consecutive 429s, for the increasing backoff
+
+	mu sync.Mutex
+	// refusedModel is the model of the last 401/403 that did not say the
+	// key itself was invalid; a refusal on a second model sets the key aside.
+	refusedModel string
 }
 
 // Usable reports whether the key may be picked at now.
@@ -68,6 +74,19 @@ func (p *Pool) Size() int { return len(p.keys) }
 
 // Strategy returns the configured strategy ("" means first key).
 func (p *Pool) Strategy() string { return p.strategy }
+
+// HasUsable reports whether Pick would find a key, without moving the
+// round-robin counter: a request that asks "is there another key to retry
+// with?" must not make the next request skip one.
+func (p *Pool) HasUsable(skip func(*Key) bool) bool {
+	now := time.Now()
+	for _, k := range p.keys {
+		if (skip == nil || !skip(k)) && k.Usable(now) {
+			return true
+		}
+	}
+	return false
+}
 
 // Pick returns the key to use for an attempt, skipping keys for which skip
 // returns true (already tried by this request) and keys set aside or

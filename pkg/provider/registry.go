@@ -46,6 +46,7 @@ type Registry struct {
 	defaultProvider string
 	aliases         atomic.Pointer[config.Aliases]
 	catalog         atomic.Pointer[catalog]
+	redactor        *strings.Replacer
 }
 
 // NewRegistry builds the registry from a validated config.
@@ -59,6 +60,7 @@ func NewRegistry(cfg *config.Config, aliases config.Aliases) *Registry {
 		r.providers = append(r.providers, p)
 		r.byName[p.Name] = p
 	}
+	r.redactor = newRedactor(r.providers)
 	r.SetAliases(aliases)
 	r.SetFetched(nil)
 	return r

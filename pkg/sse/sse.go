@@ -20,8 +20,16 @@ type Event struct {
 	Data    []byte // the "data:" lines joined with "\n"
 	ID      string
 	Comment bool   // the frame held only comment lines (": ping")
+	// Unknown is set when a line of the frame is no SSE field (event,
+	// data, id, retry) nor a comment: an upstream sending something that
+	// is not an event stream (an HTML page, a log line).
+	Unknown bool
 	Raw     []byte // the frame as read
 }
+
+// ErrEventTooLarge is returned by Next when a frame grows past the
+// reader's limit; the stream cannot be read further.
+var ErrEventTooLarge = errors.New("sse event over the size limit")
 
 // Reader yields events from an SSE stream.
 type Reader struct {
@@ -29,15 +37,22 @@ type Reader struct {
 	raw []byte // the frame being read, as read
 	// data holds where the frame's data values lie in raw.
 	data []span
+	// max bounds the bytes of one frame; 0 means no bound.
+	max int
 }
 
 type span struct{ start, end int }
 
-// NewReader returns a Reader over r.
-func NewReader(r io.Reader) *Reader {
+// NewReader returns a Reader over r with no bound on a frame's size.
+func NewReader(r io.Reader) *Reader { return NewLimitedReader(r, 0) }
+
+// NewLimitedReader returns a Reader over r whose frames may be at most max
+// bytes (0: unbounded); Next fails with ErrEventTooLarge past it. An
+// upstream that sends an endless line must not grow memory without bound.
+func NewLimitedReader(r io.Reader, max int) *Reader {
 	// 4 KiB holds a typical event; longer lines are gathered across reads.
 	// With hundreds of open streams, a larger buffer each adds up.
-	return &Reader{br: bufio.NewReaderSize(r, 4096)}
+	return &Reader{br: bufio.NewReaderSize(r, 4096), max: max}
 }
 
 // readLine appends one line, terminator included, to r.raw and returns
@@ -48,6 +63,9 @@ func (r *Reader) readLine() (start, end int, err error) {
 	for {
 		chunk, err := r.br.ReadSlice('\n')
 		r.raw = append(r.raw, chunk...)
+		if r.max > 0 && len(r.raw) > r.max {
+			return start, len(r.raw), ErrEventTooLarge
+		}
 		if err == bufio.ErrBufferFull {
 			continue
 		}
@@ -91,6 +109,9 @@ func (r *Reader) Next() (Event, error) {
 	onlyComments := true
 	for {
 		start, end, err := r.readLine()
+		if errors.Is(err, ErrEventTooLarge) {
+			return Event{}, fmt.Errorf("read sse stream: event over %d bytes: %w", r.max, err)
+		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return Event{}, fmt.Errorf("read sse stream: %w", err)
 		}
@@ -137,6 +158,9 @@ func (r *Reader) Next() (Event, error) {
 			r.data = append(r.data, span{vstart, end})
 		case "id":
 			ev.ID = string(r.raw[vstart:end])
+		case "retry":
+		default:
+			ev.Unknown = true
 		}
 		if eof {
 			r.finish(&ev, onlyComments)

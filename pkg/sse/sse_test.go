@@ -158,3 +158,29 @@ func TestEventBuffered(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "3", string(ev.Data))
 }
+
+func TestLimitedReaderStopsAnEndlessLine(t *testing.T) {
+	// 1 MiB of one line with no newline: the reader must give up at the
+	// limit instead of gathering it all.
+	src := io.MultiReader(strings.NewReader("data: "), strings.NewReader(strings.Repeat("x", 1<<20)))
+	r := NewLimitedReader(src, 64<<10)
+	_, err := r.Next()
+	if !errors.Is(err, ErrEventTooLarge) {
+		t.Fatalf("Next() error = %v, want ErrEventTooLarge", err)
+	}
+	if len(r.raw) > 64<<10+4096 {
+		t.Fatalf("reader kept %d bytes, want at most the limit plus one buffer", len(r.raw))
+	}
+}
+
+func TestUnknownFieldsAreFlagged(t *testing.T) {
+	r := NewReader(strings.NewReader("<html>oops</html>\n\ndata: {}\nretry: 10\n\n"))
+	ev, err := r.Next()
+	if err != nil || !ev.Unknown || ev.Comment {
+		t.Fatalf("first frame = %+v, %v; want Unknown and not a comment", ev, err)
+	}
+	ev, err = r.Next()
+	if err != nil || ev.Unknown {
+		t.Fatalf("second frame = %+v, %v; want a known frame", ev, err)
+	}
+}
