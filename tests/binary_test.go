@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/gin-gonic/gin"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -24,6 +26,7 @@ import (
 var aigwBinary string
 
 func TestMain(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode) // as the binary runs it; the engine itself sets no global mode
 	dir, err := os.MkdirTemp("", "aigw-bin-*")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

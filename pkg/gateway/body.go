@@ -103,6 +103,7 @@ func (s *Server) readBody(c *gin.Context, rs *reqState) (*inbound, bool) {
 		return nil, false
 	}
 	rs.row.RequestBytes = int64(len(body))
+	rs.bodyRead = true
 	// One pass checks syntax, UTF-8 and nesting (the last before gjson and
 	// sjson, which recurse per level, ever see the body) and finds the
 	// members the gateway reads, wherever they are in a large body.

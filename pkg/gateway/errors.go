@@ -91,6 +91,12 @@ func (rs *reqState) reject(c *gin.Context, err *apiError) {
 		c.Abort()
 		return
 	}
+	if !rs.bodyRead && c.Request.ContentLength != 0 {
+		// The body was not read (an unauthenticated client, a refused
+		// path, a slow or broken body): close the connection after the
+		// answer instead of letting net/http drain what is left.
+		c.Header("Connection", "close")
+	}
 	writeError(c, rs.format, err)
 }
 

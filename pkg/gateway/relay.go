@@ -99,6 +99,9 @@ func (r *streamRelay) pump(conv streamConverter) (end streamEnd, broken string) 
 			return endBroken, r.brokenReason(err)
 		}
 		out, cerr := conv.Event(ev)
+		if failed, _ := conv.Failed(); failed {
+			out = r.redact(out) // an upstream error event may quote the key
+		}
 		if !r.write(out) {
 			return endClientGone, ""
 		}
@@ -152,6 +155,7 @@ type streamRelay struct {
 	c        *gin.Context
 	resp     *upstreamResponse
 	provider string
+	redact   func([]byte) []byte
 	reader   *sse.Reader
 	idle     *time.Timer
 	limit    time.Duration
@@ -173,7 +177,7 @@ type streamRelay struct {
 
 func (s *Server) newStreamRelay(c *gin.Context, rs *reqState, resp *upstreamResponse) *streamRelay {
 	p := rs.route.Provider
-	r := &streamRelay{c: c, resp: resp, provider: p.Name, reader: sse.NewLimitedReader(resp.Body, int(s.maxResponse)),
+	r := &streamRelay{c: c, resp: resp, provider: p.Name, redact: s.reg.RedactBytes, reader: sse.NewLimitedReader(resp.Body, int(s.maxResponse)),
 		limit: p.StreamIdleTimeout, keep: s.cfg.Logging.StoreBodies, lastWrite: time.Now(), pending: true, headersOnly: true}
 	if r.limit > 0 {
 		r.idle = time.AfterFunc(r.limit, func() { resp.cancel(errStreamIdle) })
@@ -291,7 +295,7 @@ func (r *streamRelay) brokenReason(err error) string {
 	case errors.Is(err, sse.ErrEventTooLarge):
 		return fmt.Sprintf("provider %s sent a stream event over the size limit (server.max_response_mb)", r.provider)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Sprintf("provider %s ended its stream inside an event", r.provider)
+		return fmt.Sprintf("provider %s broke off its stream: the connection closed before the stream's end", r.provider)
 	}
 	return fmt.Sprintf("provider %s broke off its stream: %s", r.provider, connFailure(err))
 }

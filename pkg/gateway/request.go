@@ -37,6 +37,8 @@ type reqState struct {
 	// ctl reaches the connection under Gin's writer, for the body's read
 	// deadline.
 	ctl *http.ResponseController
+	// bodyRead: the request body was read to its end.
+	bodyRead bool
 	// route is where the request goes, once resolved.
 	route provider.Route
 	// knownModel: the upstream model is one the catalog, the static lists
@@ -246,11 +248,6 @@ func (s *Server) authorize(c *gin.Context, rs *reqState) bool {
 			"invalid gateway key: use one of the keys in [auth] keys of the aigw config"))
 	default:
 		return true
-	}
-	// The body is not read: close the connection after the answer rather
-	// than drain what an unauthenticated client sends.
-	if c.Request.ContentLength != 0 {
-		c.Header("Connection", "close")
 	}
 	return false
 }

@@ -82,7 +82,10 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 	tried := triedBuf[:0]
 	skipTried := func(k *provider.Key) bool { return slices.Contains(tried, k) }
 	var lastErr *apiError
-	setAside := 0 // attempts whose key was set aside as invalid
+	// keyRejected counts attempts whose key the upstream called invalid
+	// (and that were set aside for it): when every attempt was one, the
+	// client's request was fine and the gateway's keys are at fault.
+	keyRejected := 0
 	for attempt := 1; attempt <= budget; attempt++ {
 		key := p.Pool.Pick(skipTried)
 		if key == nil {
@@ -116,10 +119,13 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 		}
 		switch {
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
-			if key.RefusedAuth(call.route.UpstreamModel, keyInvalid(resp.errBody)) {
-				setAside++
-				s.log.Warn("upstream says a key is invalid; set aside until a probe finds it working",
+			invalid := keyInvalid(resp.errBody)
+			if key.RefusedAuth(call.route.UpstreamModel, invalid) {
+				s.log.Warn("upstream refused a key; set aside until a probe finds it working",
 					"provider", p.Name, "key", key.Hint, "status", status)
+				if invalid || status == http.StatusUnauthorized {
+					keyRejected++
+				}
 			}
 		case status == http.StatusTooManyRequests:
 			d := key.CoolDown(time.Now(), retryAfter(resp.Header, time.Now()))
@@ -134,7 +140,7 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 			resp.done()
 			continue
 		}
-		if setAside == attempt {
+		if keyRejected == attempt {
 			resp.done()
 			return nil, newAPIError(http.StatusBadGateway, codeUpstreamAuth,
 				fmt.Sprintf("provider %s rejected every key tried as invalid (%d, last %s with status %d): check its api_keys, then run `aigw keys test %s`",

@@ -19,7 +19,7 @@ type Event struct {
 	Name    string // the "event:" field; empty when absent
 	Data    []byte // the "data:" lines joined with "\n"
 	ID      string
-	Comment bool   // the frame held only comment lines (": ping")
+	Comment bool // the frame held only comment lines (": ping")
 	// Unknown is set when a line of the frame is no SSE field (event,
 	// data, id, retry) nor a comment: an upstream sending something that
 	// is not an event stream (an HTML page, a log line).
