@@ -161,12 +161,34 @@ func (s *Server) readBody(c *gin.Context, rs *reqState) (*inbound, bool) {
 // is the connection's, set for the body only: a stream that follows may
 // last as long as it needs.
 func (s *Server) readWithDeadline(c *gin.Context, rs *reqState) ([]byte, error) {
-	deadline := rs.ctl.SetReadDeadline(time.Now().Add(s.readTimeout)) == nil
+	conn := connOf(rs.w.ResponseWriter)
+	deadline := conn != nil && conn.SetReadDeadline(time.Now().Add(s.readTimeout)) == nil
 	body, err := readAllSized(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody), c.Request.ContentLength)
-	if deadline {
-		_ = rs.ctl.SetReadDeadline(time.Time{})
+	if deadline && err == nil {
+		// Left expired after an error: net/http then does not wait for
+		// the rest of a body nobody will read.
+		_ = conn.SetReadDeadline(time.Time{})
 	}
 	return body, err
+}
+
+// readDeadliner is what http.ResponseController uses to set a request's
+// read deadline; net/http's own response writer has it.
+type readDeadliner interface{ SetReadDeadline(time.Time) error }
+
+// connOf finds the read-deadline setter under Gin's writer without the
+// allocation of an http.ResponseController per request.
+func connOf(w http.ResponseWriter) readDeadliner {
+	for {
+		if d, ok := w.(readDeadliner); ok {
+			return d
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
 }
 
 // bodyReadError says why a body could not be read: too large (413), too

@@ -90,6 +90,8 @@ func (s *Server) relayWhole(c *gin.Context, rs *reqState, resp *upstreamResponse
 	raw, err := readUpstreamBody(resp.Response, s.maxResponse)
 	if err != nil {
 		switch {
+		case resp.cutByShutdown():
+			rs.reject(c, newAPIError(http.StatusServiceUnavailable, codeShuttingDown, ErrShutdown.Error()))
 		case c.Request.Context().Err() != nil:
 			rs.reject(c, clientGone())
 		case errors.Is(err, errResponseTooLarge):

@@ -49,7 +49,7 @@ func (s *Server) relayStream(c *gin.Context, rs *reqState, resp *upstreamRespons
 		rs.row.ResponseBody = s.reg.Redact(r.body.String())
 	}
 	switch {
-	case errors.Is(context.Cause(c.Request.Context()), ErrShutdown) && end != endClientGone:
+	case resp.cutByShutdown() && end != endClientGone:
 		r.write(streamErrorFrame(rs, conv, ErrShutdown.Error()))
 		rs.row.StatusCode = http.StatusServiceUnavailable
 		rs.row.Error = ErrShutdown.Error()

@@ -1,11 +1,9 @@
 package gateway
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -34,9 +32,6 @@ type reqState struct {
 	start  time.Time
 	row    store.RequestLog
 	w      *timingWriter
-	// ctl reaches the connection under Gin's writer, for the body's read
-	// deadline.
-	ctl *http.ResponseController
 	// bodyRead: the request body was read to its end.
 	bodyRead bool
 	// route is where the request goes, once resolved.
@@ -127,17 +122,10 @@ func internalError(id string) *apiError {
 
 // serveV1 is every /v1 request's life: open its log row, check the client
 // key, dispatch, and enqueue the row whatever the outcome (a panic
-// included). The request's context is cut with ErrShutdown when the
-// server's shutdown grace ends (Interrupt).
+// included).
 func (s *Server) serveV1(c *gin.Context) {
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
-	ctx, cancel := context.WithCancelCause(c.Request.Context())
-	defer cancel(nil)
-	stopWatch := context.AfterFunc(s.shutdown, func() { cancel(ErrShutdown) })
-	defer stopWatch()
-	c.Request = c.Request.WithContext(ctx)
-
 	rs := s.openRow(c)
 	defer s.closeRow(c, rs)
 	defer func() {
@@ -165,7 +153,7 @@ func (s *Server) serveV1(c *gin.Context) {
 
 // openRow starts the request's log row.
 func (s *Server) openRow(c *gin.Context) *reqState {
-	rs := &reqState{id: newRequestID(), start: time.Now(), format: formatOpenAI, ctl: http.NewResponseController(c.Writer)}
+	rs := &reqState{id: newRequestID(), start: time.Now(), format: formatOpenAI}
 	c.Header("X-Request-Id", rs.id)
 	path := c.Request.URL.Path
 	if strings.HasPrefix(path, "/v1/messages") ||
@@ -191,9 +179,8 @@ func (s *Server) openRow(c *gin.Context) *reqState {
 // closeRow completes the row and hands it to the metrics and the log.
 func (s *Server) closeRow(c *gin.Context, rs *reqState) {
 	row := &rs.row
-	if errors.Is(context.Cause(c.Request.Context()), ErrShutdown) && row.StatusCode != http.StatusInternalServerError &&
-		(row.StatusCode == statusClientClosed || row.StatusCode == 0 || row.StatusCode < 400) {
-		// The server, not the client, ended it.
+	if row.StatusCode == statusClientClosed && s.shutdown.Err() != nil {
+		// The server closed the connection at the end of its grace.
 		row.StatusCode = http.StatusServiceUnavailable
 		row.Error = ErrShutdown.Error()
 	}

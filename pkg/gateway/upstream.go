@@ -55,11 +55,20 @@ type upstreamResponse struct {
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	errBody []byte
+	// unwatch stops the shutdown watch of the attempt.
+	unwatch func() bool
 }
 
 func (u *upstreamResponse) done() {
 	u.Body.Close()
+	u.unwatch()
 	u.cancel(nil)
+}
+
+// cutByShutdown reports whether the server's shutdown grace ended the
+// exchange.
+func (u *upstreamResponse) cutByShutdown() bool {
+	return errors.Is(context.Cause(u.ctx), ErrShutdown)
 }
 
 // retryable reports whether another key may succeed where this one failed.
@@ -100,6 +109,9 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 
 		resp, err := s.attempt(ctx, p, key, call)
 		if err != nil {
+			if errors.Is(err, ErrShutdown) {
+				return nil, newAPIError(http.StatusServiceUnavailable, codeShuttingDown, ErrShutdown.Error())
+			}
 			if ctx.Err() != nil {
 				return nil, clientGone()
 			}
@@ -184,8 +196,12 @@ func (s *Server) noUsableKey(p *provider.Provider) *apiError {
 // attempt), and stream idle (per event).
 func (s *Server) attempt(ctx context.Context, p *provider.Provider, key *provider.Key, call *upstreamCall) (*upstreamResponse, error) {
 	actx, cancel := context.WithCancelCause(withConnectTimeout(ctx, p.ConnectTimeout))
+	// The shutdown grace's end (Interrupt) cuts the exchange, so the
+	// handler returns and logs it as the server's doing.
+	unwatch := context.AfterFunc(s.shutdown, func() { cancel(ErrShutdown) })
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, upstreamURL(p.BaseURL, call.path), bytes.NewReader(call.body))
 	if err != nil {
+		unwatch()
 		cancel(nil)
 		return nil, fmt.Errorf("build upstream request: %w", err)
 	}
@@ -197,13 +213,17 @@ func (s *Server) attempt(ctx context.Context, p *provider.Provider, key *provide
 	stopped := timer.Stop()
 	if err != nil {
 		cause := context.Cause(actx)
+		unwatch()
 		cancel(nil)
-		if !stopped && errors.Is(cause, errFirstByteTimeout) {
+		switch {
+		case !stopped && errors.Is(cause, errFirstByteTimeout):
 			return nil, errFirstByteTimeout
+		case errors.Is(cause, ErrShutdown):
+			return nil, ErrShutdown
 		}
 		return nil, err
 	}
-	return &upstreamResponse{Response: resp, key: key, ctx: actx, cancel: cancel}, nil
+	return &upstreamResponse{Response: resp, key: key, ctx: actx, cancel: cancel, unwatch: unwatch}, nil
 }
 
 // upstreamURL puts path after the base URL's path and before its query, so
