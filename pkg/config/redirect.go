@@ -162,12 +162,19 @@ func quoteTOML(s string) string {
 	return b.String()
 }
 
-// WriteAliases replaces the redirect file atomically: a temp file in the
-// same folder, synced, then renamed over the old one, so a reader (the
-// running server's watcher) never sees half a file.
+// WriteAliases makes the redirect file hold exactly a. The file is edited
+// line by line, so comments, blank lines and the order of entries survive
+// `aigw alias set/rm` (see editAliases); a missing file is created. It is
+// replaced atomically: a temp file in the same folder, synced, then
+// renamed over the old one, so a reader (the running server's watcher)
+// never sees half a file.
 func WriteAliases(path string, a Aliases) error {
 	if err := a.Validate(); err != nil {
 		return err
+	}
+	content, err := aliasFileContent(path, a)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -178,7 +185,7 @@ func WriteAliases(path string, a Aliases) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(a.Encode()); err != nil {
+	if _, err := tmp.Write(content); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
