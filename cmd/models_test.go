@@ -196,7 +196,7 @@ func TestModelsFetchMatchAddIdempotent(t *testing.T) {
 	require.ErrorContains(t, err, "providers: openai, claude")
 }
 
-func TestModelsFetchErrorNamesKeyHint(t *testing.T) {
+func TestModelsFetchTriesTheNextKey(t *testing.T) {
 	oa := catOpenAIUpstream(t)
 	e := newCatEnv(t, fmt.Sprintf(`
 [[providers]]
@@ -205,15 +205,32 @@ type = "openai"
 base_url = %q
 api_keys = "%s,%s"
 `, oa.URL, catBadKey, catGoodKey), "")
+	out := e.mustRun(t, "models", "fetch", "openai")
+	assert.Contains(t, out, "openai lists 4 models (key sk-...aaaa)", "key 1 is rejected, key 2 answers")
+	assert.NotContains(t, out, catBadKey)
+	assert.NotContains(t, out, catGoodKey)
+}
+
+func TestModelsFetchErrorNamesKeyHint(t *testing.T) {
+	oa := catOpenAIUpstream(t)
+	const otherBad = "sk-catalog-bad-key-2222eeee"
+	e := newCatEnv(t, fmt.Sprintf(`
+[[providers]]
+name = "openai"
+type = "openai"
+base_url = %q
+api_keys = "%s,%s"
+`, oa.URL, catBadKey, otherBad), "")
 	out, errOut, err := e.run(t, "models", "fetch", "openai")
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "key sk-...bbbb")
+	assert.Contains(t, msg, "key sk-...eeee")
 	assert.Contains(t, msg, "401")
 	assert.Contains(t, msg, "aigw keys test openai", "says what to do next")
 	for _, s := range []string{msg, out, errOut} {
 		assert.NotContains(t, s, catBadKey)
-		assert.NotContains(t, s, catGoodKey)
+		assert.NotContains(t, s, otherBad)
 	}
 }
 

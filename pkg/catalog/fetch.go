@@ -84,9 +84,11 @@ var ErrNotAList = errors.New("the answer has no data array")
 // ErrNoKey is returned when a provider's pool has no key at all.
 var ErrNoKey = errors.New("the provider has no API key")
 
-// Fetch returns p's upstream model list, asked with the pool's first usable
-// key (the first key when every key is set aside: an explicit fetch is
-// worth a try). keyHint says which key was used, also on failure.
+// Fetch returns p's upstream model list. It asks with the pool's usable
+// keys in order, then with the keys set aside (an explicit fetch is worth
+// a try), moving on to the next key only when one is rejected (401/403):
+// any other failure is the upstream's, not the key's, and is returned.
+// keyHint says which key answered, or on failure the last key tried.
 //
 // OpenAI-type: GET {base_url}/models with a Bearer key; when that is 404
 // and base_url does not end in /v1, GET {base_url}/v1/models, so base URLs
@@ -94,25 +96,39 @@ var ErrNoKey = errors.New("the provider has no API key")
 // {base_url}/v1/models with x-api-key and anthropic-version, following
 // has_more/after_id until the last page.
 func Fetch(ctx context.Context, client *http.Client, p *provider.Provider) ([]Model, string, error) {
-	key := firstUsableKey(p)
-	if key == nil {
+	keys := keysToTry(p)
+	if len(keys) == 0 {
 		return nil, "", fmt.Errorf("provider %s: %w", p.Name, ErrNoKey)
 	}
-	models, err := fetchWithKey(ctx, client, &p.Provider, key, false)
-	return models, key.Hint, err
+	var rejected []error
+	for _, key := range keys {
+		models, err := fetchWithKey(ctx, client, &p.Provider, key, false)
+		if result, _ := Classify(err); result != ResultUnauthorized {
+			return models, key.Hint, err
+		}
+		rejected = append(rejected, err)
+	}
+	if len(rejected) == 1 {
+		return nil, keys[0].Hint, rejected[0]
+	}
+	return nil, keys[len(keys)-1].Hint, fmt.Errorf("provider %s: every key of the pool was rejected:\n%w", p.Name, errors.Join(rejected...))
 }
 
-func firstUsableKey(p *provider.Provider) *provider.Key {
-	if p.Pool == nil || p.Pool.Size() == 0 {
+// keysToTry orders p's keys: usable ones first, then those set aside.
+func keysToTry(p *provider.Provider) []*provider.Key {
+	if p.Pool == nil {
 		return nil
 	}
 	now := time.Now()
+	var usable, aside []*provider.Key
 	for _, k := range p.Pool.Keys() {
 		if k.Usable(now) {
-			return k
+			usable = append(usable, k)
+		} else {
+			aside = append(aside, k)
 		}
 	}
-	return p.Pool.Keys()[0]
+	return append(usable, aside...)
 }
 
 // fetchWithKey lists p's models with one key. probe asks for a single
