@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -115,13 +114,7 @@ func newCatEnv(t *testing.T, providersTOML, redirectTOML string) *catEnv {
 // stdout, stderr and the command's error.
 func (e *catEnv) run(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(append([]string{"-c", e.cfgPath}, args...))
-	err := root.ExecuteContext(context.Background())
-	return out.String(), errOut.String(), err
+	return execCLI(context.Background(), e.cfgPath, args...)
 }
 
 func (e *catEnv) mustRun(t *testing.T, args ...string) string {
