@@ -232,3 +232,21 @@ func TestKeysAnthropicProbeIsOnePage(t *testing.T) {
 	assert.Equal(t, catalog.ResultUnauthorized, res[1].Result)
 	assert.EqualValues(t, 2, calls.Load(), "one call per key")
 }
+
+func TestFetchErrorsHideTheBaseURLPassword(t *testing.T) {
+	up := openAIUpstream(t)
+	withUser := strings.Replace(up.URL, "http://", "http://proxyuser:proxy-s3cret@", 1)
+	_, _, err := catalog.Fetch(context.Background(), nil, newProvider("openai", withUser+"/v1", badKey))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "401")
+	assert.Contains(t, err.Error(), "proxyuser")
+	assert.NotContains(t, err.Error(), "proxy-s3cret")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := "http://proxyuser:proxy-s3cret@" + ln.Addr().String()
+	ln.Close()
+	_, _, err = catalog.Fetch(context.Background(), nil, newProvider("openai", dead, goodKey))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "proxy-s3cret")
+}

@@ -172,7 +172,7 @@ func fetchOpenAI(ctx context.Context, client *http.Client, p *config.Provider, k
 	}
 	if !list.IsArray() {
 		return nil, fmt.Errorf("provider %s, key %s: GET %s: %w (is base_url the OpenAI-compatible API root?)",
-			p.Name, key.Hint, u, ErrNotAList)
+			p.Name, key.Hint, shownURL(u), ErrNotAList)
 	}
 	var out []Model
 	for _, m := range list.Array() {
@@ -215,7 +215,7 @@ func fetchAnthropic(ctx context.Context, client *http.Client, p *config.Provider
 		doc := gjson.ParseBytes(body)
 		if !doc.Get("data").IsArray() {
 			return nil, fmt.Errorf("provider %s, key %s: GET %s/v1/models: %w (is base_url the Anthropic API root?)",
-				p.Name, key.Hint, base, ErrNotAList)
+				p.Name, key.Hint, shownURL(base), ErrNotAList)
 		}
 		for _, m := range doc.Get("data").Array() {
 			id := m.Get("id").String()
@@ -232,11 +232,11 @@ func fetchAnthropic(ctx context.Context, client *http.Client, p *config.Provider
 			return out, nil
 		}
 		if next == "" || next == after {
-			return nil, fmt.Errorf("provider %s: GET %s/v1/models says has_more but gives no new last_id to continue from", p.Name, base)
+			return nil, fmt.Errorf("provider %s: GET %s/v1/models says has_more but gives no new last_id to continue from", p.Name, shownURL(base))
 		}
 		after = next
 	}
-	return nil, fmt.Errorf("provider %s: GET %s/v1/models: more than %d pages, giving up", p.Name, base, maxPages)
+	return nil, fmt.Errorf("provider %s: GET %s/v1/models: more than %d pages, giving up", p.Name, shownURL(base), maxPages)
 }
 
 // get performs one GET with the provider's extra headers and credentials
@@ -251,7 +251,7 @@ func get(ctx context.Context, client *http.Client, p *config.Provider, key *prov
 	}
 	auth(req.Header)
 	req.Header.Set("Accept", "application/json")
-	shown := stripQuery(u)
+	shown := shownURL(u)
 
 	resp, err := client.Do(req)
 	if err != nil {
@@ -300,16 +300,23 @@ func scrub(msg string, key *provider.Key) error {
 func urlErrorText(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Sprintf("%s %s: %v", ue.Op, stripQuery(ue.URL), ue.Err)
+		return fmt.Sprintf("%s %s: %v", ue.Op, shownURL(ue.URL), ue.Err)
 	}
 	return err.Error()
 }
 
-func stripQuery(u string) string {
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		return u[:i]
+// shownURL is u as errors print it: without the query string and with
+// the password of a base_url's user info masked (both may hold secrets).
+func shownURL(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		if i := strings.IndexByte(u, '?'); i >= 0 {
+			return u[:i]
+		}
+		return u
 	}
-	return u
+	parsed.RawQuery, parsed.ForceQuery = "", false
+	return parsed.Redacted()
 }
 
 // unixOf reads a creation time given as unix seconds (number or numeric
