@@ -25,13 +25,20 @@ func newCmdAlias(f *factory) *cobra.Command {
 	return c
 }
 
-// redirectPathOf returns the redirect file or says how to configure one.
-func redirectPathOf(cfg *config.Config) (string, error) {
-	p := cfg.RedirectPath()
-	if p == "" {
-		return "", fmt.Errorf("server.redirect_file is empty in %s: set it (e.g. redirect.toml) to use aliases", cfg.Path)
+// openAliasEnv opens what alias set and rm edit: the catalog env, with a
+// redirect file that must be readable, and the file's path, or says how
+// to configure one.
+func openAliasEnv(ctx context.Context, d dbDeps) (*catalogEnv, string, error) {
+	env, err := openCatalogEnv(ctx, d, true)
+	if err != nil {
+		return nil, "", err
 	}
-	return p, nil
+	p := env.cfg.RedirectPath()
+	if p == "" {
+		env.Close()
+		return nil, "", fmt.Errorf("server.redirect_file is empty in %s: set it (e.g. redirect.toml) to use aliases", env.cfg.Path)
+	}
+	return env, p, nil
 }
 
 // ---- alias set ----
@@ -65,15 +72,11 @@ func newCmdAliasSet(f *factory, runF func(*aliasSetOptions) error) *cobra.Comman
 
 func runAliasSet(ctx context.Context, o *aliasSetOptions) error {
 	out, errOut, name, target := o.out, o.errOut, o.name, o.target
-	env, err := openCatalogEnv(ctx, o.dbDeps, true)
+	env, path, err := openAliasEnv(ctx, o.dbDeps)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	path, err := redirectPathOf(env.cfg)
-	if err != nil {
-		return err
-	}
 	if env.dbErr != nil {
 		fmt.Fprintf(errOut, "warning: fetched models unknown (%v); checking the target against static models only\n", env.dbErr)
 	}
@@ -242,8 +245,7 @@ func runAliasList(ctx context.Context, o *aliasListOptions) error {
 		t.row(r.Alias, r.Target, served)
 	}
 	t.render()
-	path, _ := redirectPathOf(env.cfg)
-	fmt.Fprintf(out, "%d aliases in %s\n", len(rows), path)
+	fmt.Fprintf(out, "%d aliases in %s\n", len(rows), env.cfg.RedirectPath())
 	return nil
 }
 
@@ -273,15 +275,11 @@ func newCmdAliasRm(f *factory, runF func(*aliasRmOptions) error) *cobra.Command 
 
 func runAliasRm(ctx context.Context, o *aliasRmOptions) error {
 	out, errOut, name := o.out, o.errOut, o.name
-	env, err := openCatalogEnv(ctx, o.dbDeps, true)
+	env, path, err := openAliasEnv(ctx, o.dbDeps)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	path, err := redirectPathOf(env.cfg)
-	if err != nil {
-		return err
-	}
 	target, ok := env.aliases[name]
 	if !ok {
 		return fmt.Errorf("no alias %q in %s (aliases: %s); names are case-sensitive",

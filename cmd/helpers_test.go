@@ -3,6 +3,8 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -23,4 +25,11 @@ func testFactory(t *testing.T, cfgPath string) (*factory, *bytes.Buffer, *bytes.
 	f := newFactory(&out, &errOut)
 	f.configPath = cfgPath
 	return f, &out, &errOut
+}
+
+// openAIProviderTOML is a [[providers]] block for an OpenAI-type provider
+// named openai, followed by any extra lines.
+func openAIProviderTOML(baseURL string, keys []string, extra ...string) string {
+	return fmt.Sprintf("\n[[providers]]\nname = \"openai\"\ntype = \"openai\"\nbase_url = %q\napi_keys = %q\n%s\n",
+		baseURL, strings.Join(keys, ","), strings.Join(extra, "\n"))
 }

@@ -23,7 +23,6 @@ type logsPruneOptions struct {
 
 func newCmdLogsPrune(f *factory, runF func(*logsPruneOptions) error) *cobra.Command {
 	opts := &logsPruneOptions{dbDeps: f.dbDeps(), out: f.out, now: f.now}
-	var older string
 	c := &cobra.Command{
 		Use:     "prune",
 		Short:   "Delete request log rows older than an age, in small batches",
@@ -31,21 +30,16 @@ func newCmdLogsPrune(f *factory, runF func(*logsPruneOptions) error) *cobra.Comm
 		Example: "  aigw logs prune --older-than 30d",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if older == "" {
+			if opts.olderThan == 0 {
 				return fmt.Errorf("--older-than is required, e.g. aigw logs prune --older-than 30d")
 			}
-			d, err := parseAge(older)
-			if err != nil {
-				return fmt.Errorf("--older-than: %w", err)
-			}
-			opts.olderThan = d
 			if runF != nil {
 				return runF(opts)
 			}
 			return runLogsPrune(cmd.Context(), opts)
 		},
 	}
-	c.Flags().StringVar(&older, "older-than", "", "age of the rows to delete: days like 30d, or a duration like 12h")
+	c.Flags().Var(ageFlag{&opts.olderThan}, "older-than", "age of the rows to delete: days like 30d, or a duration like 12h")
 	c.Flags().IntVar(&opts.batch, "batch", 1000, "rows deleted per statement")
 	return c
 }
@@ -63,6 +57,27 @@ func runLogsPrune(ctx context.Context, opts *logsPruneOptions) error {
 		return err
 	}
 	fmt.Fprintf(opts.out, "deleted %d request log rows older than %s\n", n, cutoff.In(db.Location()).Format(displayTime))
+	return nil
+}
+
+// ageFlag is a flag holding an age such as 30d, 12h or 1d12h (parseAge).
+type ageFlag struct{ d *time.Duration }
+
+func (a ageFlag) Type() string { return "age" }
+
+func (a ageFlag) String() string {
+	if a.d == nil || *a.d == 0 {
+		return ""
+	}
+	return shortDuration(*a.d)
+}
+
+func (a ageFlag) Set(s string) error {
+	d, err := parseAge(s)
+	if err != nil {
+		return err
+	}
+	*a.d = d
 	return nil
 }
 

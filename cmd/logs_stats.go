@@ -23,19 +23,13 @@ type logsStatsOptions struct {
 }
 
 func newCmdLogsStats(f *factory, runF func(*logsStatsOptions) error) *cobra.Command {
-	opts := &logsStatsOptions{dbDeps: f.dbDeps(), out: f.out, now: f.now}
-	var since string
+	opts := &logsStatsOptions{dbDeps: f.dbDeps(), out: f.out, now: f.now, since: 24 * time.Hour}
 	c := &cobra.Command{
 		Use:     "stats",
 		Short:   "Requests, error rate, p50/p95 latency and tokens per model, provider or key",
 		Example: "  aigw logs stats --since 7d --by provider",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := parseAge(since)
-			if err != nil {
-				return fmt.Errorf("--since: %w", err)
-			}
-			opts.since = d
 			switch opts.by {
 			case "model", "provider", "key":
 			default:
@@ -48,7 +42,7 @@ func newCmdLogsStats(f *factory, runF func(*logsStatsOptions) error) *cobra.Comm
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&since, "since", "24h", "how far back: days like 7d, or a duration like 24h or 90m")
+	fl.Var(ageFlag{&opts.since}, "since", "how far back: days like 7d, or a duration like 24h or 90m")
 	fl.StringVar(&opts.by, "by", "model", "group by model (requested), provider or key")
 	fl.BoolVar(&opts.json, "json", false, "a JSON array")
 	return c

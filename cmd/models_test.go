@@ -191,13 +191,7 @@ func TestModelsFetchMatchAddIdempotent(t *testing.T) {
 
 func TestModelsFetchTriesTheNextKey(t *testing.T) {
 	oa := catOpenAIUpstream(t)
-	e := newCatEnv(t, fmt.Sprintf(`
-[[providers]]
-name = "openai"
-type = "openai"
-base_url = %q
-api_keys = "%s,%s"
-`, oa.URL, catBadKey, catGoodKey), "")
+	e := newCatEnv(t, openAIProviderTOML(oa.URL, []string{catBadKey, catGoodKey}), "")
 	out := e.mustRun(t, "models", "fetch", "openai")
 	assert.Contains(t, out, "openai lists 4 models (key sk-...aaaa)", "key 1 is rejected, key 2 answers")
 	assert.NotContains(t, out, catBadKey)
@@ -207,13 +201,7 @@ api_keys = "%s,%s"
 func TestModelsFetchErrorNamesKeyHint(t *testing.T) {
 	oa := catOpenAIUpstream(t)
 	const otherBad = "sk-catalog-bad-key-2222eeee"
-	e := newCatEnv(t, fmt.Sprintf(`
-[[providers]]
-name = "openai"
-type = "openai"
-base_url = %q
-api_keys = "%s,%s"
-`, oa.URL, catBadKey, otherBad), "")
+	e := newCatEnv(t, openAIProviderTOML(oa.URL, []string{catBadKey, otherBad}), "")
 	out, errOut, err := e.run(t, "models", "fetch", "openai")
 	require.Error(t, err)
 	msg := err.Error()

@@ -84,14 +84,7 @@ func TestCatalogTablesEscapeControlCharacters(t *testing.T) {
 		fmt.Fprintf(w, `{"object":"list","data":[{"id":%s,"created":1,"owned_by":%s}]}`, jsonQuote(hostile), jsonQuote(hostile))
 	}))
 	t.Cleanup(up.Close)
-	e := newCatEnv(t, fmt.Sprintf(`
-[[providers]]
-name = "openai"
-type = "openai"
-base_url = "%s/v1"
-api_keys = "%s,%s"
-models = [%s]
-`, up.URL, catGoodKey, catBadKey, tomlQuote(hostile)), fmt.Sprintf("[aliases]\n%s = %s\n", tomlQuote(hostile), tomlQuote("openai/"+hostile)))
+	e := newCatEnv(t, openAIProviderTOML(up.URL+"/v1", []string{catGoodKey, catBadKey}, "models = ["+tomlQuote(hostile)+"]"), fmt.Sprintf("[aliases]\n%s = %s\n", tomlQuote(hostile), tomlQuote("openai/"+hostile)))
 
 	out := e.mustRun(t, "models", "fetch", "openai", "--add")
 	assertInert(t, out)

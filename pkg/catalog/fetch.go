@@ -21,9 +21,9 @@ import (
 	"github.com/aigw/aigw/pkg/provider"
 )
 
-// AnthropicVersion is sent on Anthropic model-list calls unless the
+// anthropicVersion is sent on Anthropic model-list calls unless the
 // provider's headers set another one.
-const AnthropicVersion = "2023-06-01"
+const anthropicVersion = "2023-06-01"
 
 // anthropicPageLimit is the largest page Anthropic's list endpoint accepts.
 const anthropicPageLimit = 1000
@@ -103,7 +103,7 @@ func Fetch(ctx context.Context, client *http.Client, p *provider.Provider) ([]Mo
 	var rejected []error
 	for _, key := range keys {
 		models, err := fetchWithKey(ctx, client, &p.Provider, key, false)
-		if result, _ := Classify(err); result != ResultUnauthorized {
+		if result, _ := classify(err); result != ResultUnauthorized {
 			return models, key.Hint, err
 		}
 		rejected = append(rejected, err)
@@ -198,7 +198,7 @@ func fetchAnthropic(ctx context.Context, client *http.Client, p *config.Provider
 	setHeaders := func(h http.Header) {
 		h.Set("X-Api-Key", key.Secret)
 		if h.Get("Anthropic-Version") == "" {
-			h.Set("Anthropic-Version", AnthropicVersion)
+			h.Set("Anthropic-Version", anthropicVersion)
 		}
 	}
 	var out []Model

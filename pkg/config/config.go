@@ -136,19 +136,20 @@ const (
 	DefaultAnthropicMaxToks = 4096
 )
 
-// SearchPaths are tried in order when neither --config nor AIGW_CONFIG is given.
-var SearchPaths = []string{"custom-config.toml", filepath.Join("config", "custom-config.toml")}
+// searchedConfig is the file name looked for, in the working folder and
+// then in config/, when neither --config nor AIGW_CONFIG is given.
+const searchedConfig = "custom-config.toml"
 
-// Find returns the config file to load: explicit, then $AIGW_CONFIG, then
+// find returns the config file to load: explicit, then $AIGW_CONFIG, then
 // the default lookup.
-func Find(explicit string) (string, error) {
+func find(explicit string) (string, error) {
 	if explicit != "" {
 		return explicit, nil
 	}
 	if env := os.Getenv("AIGW_CONFIG"); env != "" {
 		return env, nil
 	}
-	for _, p := range SearchPaths {
+	for _, p := range []string{searchedConfig, filepath.Join("config", searchedConfig)} {
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
@@ -161,7 +162,7 @@ func Find(explicit string) (string, error) {
 // is reported with the file, the key and the reason; nothing is returned
 // half-valid.
 func Load(explicit string) (*Config, error) {
-	path, err := Find(explicit)
+	path, err := find(explicit)
 	if err != nil {
 		return nil, err
 	}
@@ -439,16 +440,6 @@ func (c *Config) RedirectPath() string {
 		return p
 	}
 	return filepath.Join(filepath.Dir(c.Path), p)
-}
-
-// Provider returns the provider named name.
-func (c *Config) Provider(name string) (*Provider, bool) {
-	for i := range c.Providers {
-		if c.Providers[i].Name == name {
-			return &c.Providers[i], true
-		}
-	}
-	return nil, false
 }
 
 // Location returns the configured time zone (validated by Load).

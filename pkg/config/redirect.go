@@ -12,8 +12,8 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// MaxAliasSteps bounds alias chains (SPEC 3: at most 8 steps).
-const MaxAliasSteps = 8
+// maxAliasSteps bounds alias chains (SPEC 3: at most 8 steps).
+const maxAliasSteps = 8
 
 // Aliases maps an alias to its target model ("model" or "provider/model").
 // Names keep their case and dots: the file is read with a TOML decoder
@@ -37,11 +37,11 @@ func LoadAliases(path string) (Aliases, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redirect file %s: %w", path, err)
 	}
-	return ParseAliases(path, data)
+	return parseAliases(path, data)
 }
 
-// ParseAliases parses redirect file content; path is used in errors only.
-func ParseAliases(path string, data []byte) (Aliases, error) {
+// parseAliases parses redirect file content; path is used in errors only.
+func parseAliases(path string, data []byte) (Aliases, error) {
 	var f redirectFile
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
@@ -104,10 +104,10 @@ func (a Aliases) cycleFrom(name string) ([]string, bool) {
 	}
 }
 
-// Resolve follows aliases from model, at most MaxAliasSteps times.
+// Resolve follows aliases from model, at most maxAliasSteps times.
 func (a Aliases) Resolve(model string) (string, error) {
 	cur := model
-	for i := 0; i < MaxAliasSteps; i++ {
+	for i := 0; i < maxAliasSteps; i++ {
 		next, ok := a[cur]
 		if !ok {
 			return cur, nil
@@ -115,7 +115,7 @@ func (a Aliases) Resolve(model string) (string, error) {
 		cur = next
 	}
 	if _, ok := a[cur]; ok {
-		return "", fmt.Errorf("alias %q: chain longer than %d steps", model, MaxAliasSteps)
+		return "", fmt.Errorf("alias %q: chain longer than %d steps", model, maxAliasSteps)
 	}
 	return cur, nil
 }
@@ -132,7 +132,7 @@ func (a Aliases) Names() []string {
 
 // Encode renders the file content: a header comment and one sorted entry a
 // line, every name quoted so dots and case survive.
-func (a Aliases) Encode() []byte {
+func (a Aliases) encode() []byte {
 	var b bytes.Buffer
 	b.WriteString("# Model aliases for aigw (redirect file). Edited by `aigw alias set/rm`;\n")
 	b.WriteString("# an alias maps to a bare model name or to provider/model.\n\n[aliases]\n")

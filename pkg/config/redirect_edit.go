@@ -167,18 +167,18 @@ func indexOutsideStrings(line string, c byte, from int) int {
 func aliasFileContent(path string, a Aliases) ([]byte, error) {
 	old, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return a.Encode(), nil
+		return a.encode(), nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	edited, ok := editAliases(string(old), a)
 	if !ok {
-		return a.Encode(), nil
+		return a.encode(), nil
 	}
-	back, err := ParseAliases(path, []byte(edited))
+	back, err := parseAliases(path, []byte(edited))
 	if err != nil || !maps.Equal(back, a) {
-		return a.Encode(), nil
+		return a.encode(), nil
 	}
 	return []byte(edited), nil
 }

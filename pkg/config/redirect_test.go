@@ -12,7 +12,7 @@ import (
 )
 
 func TestAliasesKeepCaseAndDots(t *testing.T) {
-	a, err := ParseAliases("r.toml", []byte(`
+	a, err := parseAliases("r.toml", []byte(`
 [aliases]
 "GPT-4.1-Fast" = "openai/gpt-4.1-mini"
 "gpt-4.1-fast" = "other"
@@ -30,12 +30,12 @@ func TestAliasesKeepCaseAndDots(t *testing.T) {
 }
 
 func TestAliasErrors(t *testing.T) {
-	_, err := ParseAliases("r.toml", []byte("[aliases]\n\"a\" = \"b\"\n\"b\" = \"a\"\n"))
+	_, err := parseAliases("r.toml", []byte("[aliases]\n\"a\" = \"b\"\n\"b\" = \"a\"\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cycle")
 	assert.Contains(t, err.Error(), "r.toml")
 
-	_, err = ParseAliases("r.toml", []byte("[alias]\n\"a\" = \"b\"\n"))
+	_, err = parseAliases("r.toml", []byte("[alias]\n\"a\" = \"b\"\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown key")
 
@@ -88,7 +88,7 @@ func TestWatchAliases(t *testing.T) {
 }
 
 // commented is a hand-kept redirect file: comments, blank lines, a bare
-// key, a trailing comment, and a table after [aliases].
+// key, a literal string and a trailing comment.
 const commented = `# Model aliases, kept by hand.
 # Keep the cheap ones first.
 
