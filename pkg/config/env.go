@@ -55,31 +55,52 @@ func (c *Config) applyProviderEnv() {
 // envNote says which environment variable set key, or "" when the file did.
 func (c *Config) envNote(key string) string {
 	if name, ok := c.fromEnv[key]; ok {
-		return fmt.Sprintf(" (set by environment variable %s)", name)
+		return envNoteFor(name)
 	}
 	return ""
 }
 
-// nameEnvInDecodeErrors adds the environment variable to each decoding
-// error (a value that is not a number or a duration) whose key it set.
+func envNoteFor(name string) string {
+	return fmt.Sprintf(" (set by environment variable %s: correct or unset it)", name)
+}
+
+// nameEnvInDecodeErrors lists the decoding errors (a value that is not a
+// number or a duration) one a line, adding the environment variable to
+// each whose key it set.
 func nameEnvInDecodeErrors(err error, fromEnv map[string]string) error {
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	out := make([]error, 0, len(errs))
-	for _, e := range errs {
+	leaves := decodeLeaves(err)
+	for i, e := range leaves {
 		var de *mapstructure.DecodeError
 		if errors.As(e, &de) {
 			if name, ok := fromEnv[de.Name()]; ok {
-				e = fmt.Errorf("%w (set by environment variable %s)", e, name)
+				leaves[i] = fmt.Errorf("%w%s", e, envNoteFor(name))
 			}
 		}
-		out = append(out, e)
 	}
-	return errors.Join(out...)
+	return fmt.Errorf("invalid values:\n%w", errors.Join(leaves...))
+}
+
+// decodeLeaves flattens mapstructure's error tree (a wrapped join of
+// per-struct joins of per-key *DecodeError) into the per-key errors.
+func decodeLeaves(err error) []error {
+	switch e := err.(type) {
+	case interface{ Unwrap() []error }:
+		var out []error
+		for _, inner := range e.Unwrap() {
+			out = append(out, decodeLeaves(inner)...)
+		}
+		return out
+	case *mapstructure.DecodeError:
+		if _, nested := e.Unwrap().(interface{ Unwrap() []error }); nested {
+			return decodeLeaves(e.Unwrap())
+		}
+		return []error{e}
+	case interface{ Unwrap() error }:
+		if inner := e.Unwrap(); inner != nil {
+			return decodeLeaves(inner)
+		}
+	}
+	return []error{err}
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

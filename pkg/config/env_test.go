@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -74,4 +75,25 @@ func TestProviderEnvName(t *testing.T) {
 	} {
 		assert.Equal(t, want, providerBaseURLEnv(name), name)
 	}
+}
+
+func TestEachBadValueNamesItsOwnSource(t *testing.T) {
+	t.Setenv("AIGW_SERVER_MAX_BODY_MB", "abc")
+	t.Setenv("AIGW_SERVER_SHUTDOWN_GRACE", "soon")
+	body := strings.Replace(twoProviders, `api_keys = "k"`, "api_keys = \"k\"\ntimeout = \"z\"", 1)
+	_, err := Load(writeConfig(t, body))
+	require.Error(t, err)
+	lines := map[string]string{}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		for _, key := range []string{"server.max_body_mb", "server.shutdown_grace", "providers[0].timeout"} {
+			if strings.Contains(line, key) {
+				lines[key] = line
+			}
+		}
+	}
+	require.Len(t, lines, 3, err.Error())
+	assert.Contains(t, lines["server.max_body_mb"], "AIGW_SERVER_MAX_BODY_MB")
+	assert.NotContains(t, lines["server.max_body_mb"], "AIGW_SERVER_SHUTDOWN_GRACE")
+	assert.Contains(t, lines["server.shutdown_grace"], "AIGW_SERVER_SHUTDOWN_GRACE")
+	assert.NotContains(t, lines["providers[0].timeout"], "environment variable", "the file set it")
 }
