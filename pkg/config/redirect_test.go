@@ -106,7 +106,7 @@ claude = 'mock-claude/claude-mock-sonnet-4-5'
 
 func TestWriteAliasesKeepsCommentsAndOrder(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "redirect.toml")
-	require.NoError(t, os.WriteFile(p, []byte(commented), 0o600))
+	require.NoError(t, os.WriteFile(p, []byte(commented), 0o644))
 	a, err := LoadAliases(p)
 	require.NoError(t, err)
 
@@ -138,6 +138,9 @@ func TestWriteAliasesKeepsCommentsAndOrder(t *testing.T) {
 	assert.Equal(t, a, back)
 	entries, _ := os.ReadDir(filepath.Dir(p))
 	assert.Len(t, entries, 1, "no temp files left behind")
+	fi, err := os.Stat(p)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), "the file keeps its mode")
 }
 
 func TestWriteAliasesEditCases(t *testing.T) {
