@@ -46,7 +46,8 @@ func newCmdModelsFetch(f *factory, runF func(*modelsFetchOptions) error) *cobra.
 		Use:   "fetch <provider>",
 		Short: "Ask a provider's upstream which models it serves; --add stores them in the catalog",
 		Long: "Ask a provider's upstream for its model list (OpenAI: GET {base_url}/models; Anthropic: GET /v1/models,\n" +
-			"every page) with the pool's first usable key, and mark the ids already in the catalog.\n" +
+			"every page) with the pool's first usable key (the next one when a key is rejected with\n" +
+			"401/403), and mark the ids already in the catalog.\n" +
 			"--add stores the listed ids (only those matching --match, when given) so that /v1/models and\n" +
 			"routing know them; a running `aigw serve` picks them up within a few seconds.\n" +
 			"--match takes a shell glob on the model id ('gpt-4o*', '*sonnet*'); '*' also matches '/'.",
