@@ -7,39 +7,50 @@ import (
 	"maps"
 	"strings"
 
-	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/spf13/cobra"
 
 	"github.com/aigw/aigw/pkg/config"
 	"github.com/aigw/aigw/pkg/provider"
 )
 
-func init() { extraCommands = append(extraCommands, newAliasCmd) }
-
-func newAliasCmd(g *globalOptions) *cobra.Command {
+func newCmdAlias(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "alias",
 		Short: "Edit model aliases in the redirect file (a running serve reloads it)",
 		Long: "Model aliases live in the redirect file (server.redirect_file, default redirect.toml beside\n" +
-			"the config). set and rm rewrite it atomically and keep the other entries; a running\n" +
-			"`aigw serve` reloads it within a second. Names keep their case and dots.",
+			"the config). set and rm edit it atomically, keeping the other entries, comments and order;\n" +
+			"a running `aigw serve` reloads it within a second. Names keep their case and dots.",
 	}
-	c.AddCommand(newAliasSetCmd(g), newAliasListCmd(g), newAliasRmCmd(g))
+	c.AddCommand(newCmdAliasSet(f, nil), newCmdAliasList(f, nil), newCmdAliasRm(f, nil))
 	return c
 }
 
-// redirectPathOf returns the redirect file or says how to configure one.
-func redirectPathOf(cfg *config.Config) (string, error) {
-	p := cfg.RedirectPath()
-	if p == "" {
-		return "", fmt.Errorf("server.redirect_file is empty in %s: set it (e.g. redirect.toml) to use aliases", cfg.Path)
+// openAliasEnv opens what alias set and rm edit: the catalog env, with a
+// redirect file that must be readable, and the file's path, or says how
+// to configure one.
+func openAliasEnv(ctx context.Context, d dbDeps) (*catalogEnv, string, error) {
+	env, err := openCatalogEnv(ctx, d, true)
+	if err != nil {
+		return nil, "", err
 	}
-	return p, nil
+	p := env.cfg.RedirectPath()
+	if p == "" {
+		env.Close()
+		return nil, "", fmt.Errorf("server.redirect_file is empty in %s: set it (e.g. redirect.toml) to use aliases", env.cfg.Path)
+	}
+	return env, p, nil
 }
 
 // ---- alias set ----
 
-func newAliasSetCmd(g *globalOptions) *cobra.Command {
+type aliasSetOptions struct {
+	dbDeps
+	out, errOut  io.Writer
+	name, target string
+}
+
+func newCmdAliasSet(f *factory, runF func(*aliasSetOptions) error) *cobra.Command {
+	o := &aliasSetOptions{dbDeps: f.dbDeps(), out: f.out, errOut: f.errOut}
 	return &cobra.Command{
 		Use:   "set <alias> <target>",
 		Short: "Add or change an alias; target is a model name or provider/model",
@@ -47,24 +58,25 @@ func newAliasSetCmd(g *globalOptions) *cobra.Command {
 			"  aigw alias set claude anthropic/claude-sonnet-4-5",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAliasSet(cmd.Context(), g, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], args[1])
+			o.name, o.target = args[0], args[1]
+			if strings.TrimSpace(o.name) == "" || strings.TrimSpace(o.target) == "" {
+				return fmt.Errorf("alias and target must not be empty")
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runAliasSet(cmd.Context(), o)
 		},
 	}
 }
 
-func runAliasSet(ctx context.Context, g *globalOptions, out, errOut io.Writer, name, target string) error {
-	if strings.TrimSpace(name) == "" || strings.TrimSpace(target) == "" {
-		return fmt.Errorf("alias and target must not be empty")
-	}
-	env, err := openCatalogEnv(ctx, g, true)
+func runAliasSet(ctx context.Context, o *aliasSetOptions) error {
+	out, errOut, name, target := o.out, o.errOut, o.name, o.target
+	env, path, err := openAliasEnv(ctx, o.dbDeps)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	path, err := redirectPathOf(env.cfg)
-	if err != nil {
-		return err
-	}
 	if env.dbErr != nil {
 		fmt.Fprintf(errOut, "warning: fetched models unknown (%v); checking the target against static models only\n", env.dbErr)
 	}
@@ -172,16 +184,23 @@ func aliasTargetWarning(reg *provider.Registry, name string) string {
 
 // ---- alias list ----
 
-type aliasListOptions struct{ json bool }
+type aliasListOptions struct {
+	dbDeps
+	out, errOut io.Writer
+	json        bool
+}
 
-func newAliasListCmd(g *globalOptions) *cobra.Command {
-	o := &aliasListOptions{}
+func newCmdAliasList(f *factory, runF func(*aliasListOptions) error) *cobra.Command {
+	o := &aliasListOptions{dbDeps: f.dbDeps(), out: f.out, errOut: f.errOut}
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List aliases and where each one is served",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAliasList(cmd.Context(), g, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+			if runF != nil {
+				return runF(o)
+			}
+			return runAliasList(cmd.Context(), o)
 		},
 	}
 	c.Flags().BoolVar(&o.json, "json", false, "print a JSON array")
@@ -196,8 +215,9 @@ type aliasRow struct {
 	UpstreamModel string `json:"upstream_model,omitempty"`
 }
 
-func runAliasList(ctx context.Context, g *globalOptions, out, errOut io.Writer, o *aliasListOptions) error {
-	env, err := openCatalogEnv(ctx, g, true)
+func runAliasList(ctx context.Context, o *aliasListOptions) error {
+	out, errOut := o.out, o.errOut
+	env, err := openCatalogEnv(ctx, o.dbDeps, true)
 	if err != nil {
 		return err
 	}
@@ -222,37 +242,44 @@ func runAliasList(ctx context.Context, g *globalOptions, out, errOut io.Writer, 
 		if r.Provider != "" {
 			served = r.Provider + " as " + r.UpstreamModel
 		}
-		t.AppendRow(table.Row{r.Alias, r.Target, served})
+		t.row(r.Alias, r.Target, served)
 	}
-	t.Render()
-	path, _ := redirectPathOf(env.cfg)
-	fmt.Fprintf(out, "%d aliases in %s\n", len(rows), path)
+	t.render()
+	fmt.Fprintf(out, "%d aliases in %s\n", len(rows), env.cfg.RedirectPath())
 	return nil
 }
 
 // ---- alias rm ----
 
-func newAliasRmCmd(g *globalOptions) *cobra.Command {
+type aliasRmOptions struct {
+	dbDeps
+	out, errOut io.Writer
+	name        string
+}
+
+func newCmdAliasRm(f *factory, runF func(*aliasRmOptions) error) *cobra.Command {
+	o := &aliasRmOptions{dbDeps: f.dbDeps(), out: f.out, errOut: f.errOut}
 	return &cobra.Command{
 		Use:   "rm <alias>",
 		Short: "Remove an alias, keeping the others",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAliasRm(cmd.Context(), g, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0])
+			o.name = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return runAliasRm(cmd.Context(), o)
 		},
 	}
 }
 
-func runAliasRm(ctx context.Context, g *globalOptions, out, errOut io.Writer, name string) error {
-	env, err := openCatalogEnv(ctx, g, true)
+func runAliasRm(ctx context.Context, o *aliasRmOptions) error {
+	out, errOut, name := o.out, o.errOut, o.name
+	env, path, err := openAliasEnv(ctx, o.dbDeps)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	path, err := redirectPathOf(env.cfg)
-	if err != nil {
-		return err
-	}
 	target, ok := env.aliases[name]
 	if !ok {
 		return fmt.Errorf("no alias %q in %s (aliases: %s); names are case-sensitive",

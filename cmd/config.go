@@ -5,45 +5,58 @@ import (
 	"io"
 	"strings"
 
-	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/spf13/cobra"
 
 	"github.com/aigw/aigw/pkg/config"
 	"github.com/aigw/aigw/pkg/provider"
 )
 
-func newConfigCmd(g *globalOptions) *cobra.Command {
+func newCmdConfig(f *factory) *cobra.Command {
 	c := &cobra.Command{Use: "config", Short: "Inspect the configuration"}
-	c.AddCommand(&cobra.Command{
-		Use:   "check",
-		Short: "Validate the config and redirect file and print what would be served",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.loadConfig()
-			if err != nil {
-				return err
-			}
-			return runConfigCheck(cmd.OutOrStdout(), cfg)
-		},
-	})
+	c.AddCommand(newCmdConfigCheck(f, nil))
 	return c
 }
 
-func runConfigCheck(w io.Writer, cfg *config.Config) error {
+type configCheckOptions struct {
+	out    io.Writer
+	config func() (*config.Config, error)
+}
+
+func newCmdConfigCheck(f *factory, runF func(*configCheckOptions) error) *cobra.Command {
+	opts := &configCheckOptions{out: f.out, config: f.config}
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Validate the config and redirect file and print what would be served",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runConfigCheck(opts)
+		},
+	}
+}
+
+// runConfigCheck loads the config and the redirect file and prints the
+// providers and aliases a server would start with. Passwords in the DSN
+// and in base URLs are masked; keys are shown by their hints.
+func runConfigCheck(opts *configCheckOptions) error {
+	cfg, err := opts.config()
+	if err != nil {
+		return err
+	}
 	aliases, err := config.LoadAliases(cfg.RedirectPath())
 	if err != nil {
 		return err
 	}
+	w := opts.out
 	reg := provider.NewRegistry(cfg, aliases)
 	fmt.Fprintf(w, "config %s: OK\n", cfg.Path)
 	fmt.Fprintf(w, "listen %s, database %s (%s), time zone %s, client keys: %d, admin keys: %d\n\n",
-		cfg.Server.Listen, cfg.Database.Driver, redactDSN(cfg.Database.DSN), cfg.Database.Timezone,
+		cfg.Server.Listen, cfg.Database.Driver, redactPassword(cfg.Database.DSN), cfg.Database.Timezone,
 		len(cfg.Auth.Keys), len(cfg.Auth.AdminKeys))
 
-	t := table.NewWriter()
-	t.SetOutputMirror(w)
-	t.SetStyle(table.StyleLight)
-	t.AppendHeader(table.Row{"provider", "type", "base_url", "keys", "strategy", "models"})
+	t := newTable(w, "provider", "type", "base_url", "keys", "strategy", "models")
 	for _, p := range reg.Providers() {
 		hints := make([]string, 0, p.Pool.Size())
 		for _, k := range p.Pool.Keys() {
@@ -53,45 +66,22 @@ func runConfigCheck(w io.Writer, cfg *config.Config) error {
 		if strategy == "" {
 			strategy = "first key"
 		}
-		t.AppendRow(table.Row{p.Name, p.Type, p.BaseURL,
-			fmt.Sprintf("%d (%s)", p.Pool.Size(), strings.Join(hints, ", ")), strategy, strings.Join(p.Models, ", ")})
+		t.row(p.Name, p.Type, redactPassword(p.BaseURL),
+			fmt.Sprintf("%d (%s)", p.Pool.Size(), strings.Join(hints, ", ")), strategy, strings.Join(p.Models, ", "))
 	}
-	t.Render()
+	t.render()
 
 	fmt.Fprintf(w, "\naliases from %s: %d\n", cfg.RedirectPath(), len(aliases))
 	if len(aliases) > 0 {
-		at := table.NewWriter()
-		at.SetOutputMirror(w)
-		at.SetStyle(table.StyleLight)
-		at.AppendHeader(table.Row{"alias", "target", "served by"})
+		at := newTable(w, "alias", "target", "served by")
 		for _, name := range aliases.Names() {
 			served := "(unknown model: 404 until a provider lists it)"
 			if r, err := reg.Resolve(name); err == nil {
 				served = r.Provider.Name + " as " + r.UpstreamModel
 			}
-			at.AppendRow(table.Row{name, aliases[name], served})
+			at.row(name, aliases[name], served)
 		}
-		at.Render()
+		at.render()
 	}
 	return nil
-}
-
-// redactDSN hides a password in a postgres URL or key=value DSN.
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		if at := strings.LastIndex(dsn, "@"); at > i {
-			userinfo := dsn[i+3 : at]
-			if u, _, ok := strings.Cut(userinfo, ":"); ok {
-				return dsn[:i+3] + u + ":***" + dsn[at:]
-			}
-		}
-		return dsn
-	}
-	fields := strings.Fields(dsn)
-	for j, f := range fields {
-		if strings.HasPrefix(strings.ToLower(f), "password=") {
-			fields[j] = "password=***"
-		}
-	}
-	return strings.Join(fields, " ")
 }

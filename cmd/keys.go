@@ -6,29 +6,31 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/spf13/cobra"
 
 	"github.com/aigw/aigw/pkg/catalog"
+	"github.com/aigw/aigw/pkg/config"
 	"github.com/aigw/aigw/pkg/provider"
 )
 
-func init() { extraCommands = append(extraCommands, newKeysCmd) }
-
-func newKeysCmd(g *globalOptions) *cobra.Command {
+func newCmdKeys(f *factory) *cobra.Command {
 	c := &cobra.Command{Use: "keys", Short: "Check the upstream API keys of the provider pools"}
-	c.AddCommand(newKeysTestCmd(g))
+	c.AddCommand(newCmdKeysTest(f, nil))
 	return c
 }
 
 type keysTestOptions struct {
+	out        io.Writer
+	config     func() (*config.Config, error)
+	httpClient *http.Client
+
 	provider    string
 	json        bool
 	concurrency int
 }
 
-func newKeysTestCmd(g *globalOptions) *cobra.Command {
-	o := &keysTestOptions{}
+func newCmdKeysTest(f *factory, runF func(*keysTestOptions) error) *cobra.Command {
+	opts := &keysTestOptions{out: f.out, config: f.config, httpClient: f.httpClient}
 	c := &cobra.Command{
 		Use:   "test [provider]",
 		Short: "Try every key of each pool (or of one provider) with a models-list call",
@@ -39,44 +41,47 @@ func newKeysTestCmd(g *globalOptions) *cobra.Command {
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				o.provider = args[0]
+				opts.provider = args[0]
 			}
-			return runKeysTest(cmd.Context(), g, cmd.OutOrStdout(), o)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runKeysTest(cmd.Context(), opts)
 		},
 	}
-	c.Flags().BoolVar(&o.json, "json", false, "print a JSON array")
-	c.Flags().IntVar(&o.concurrency, "concurrency", 8, "keys checked at once")
+	c.Flags().BoolVar(&opts.json, "json", false, "print a JSON array")
+	c.Flags().IntVar(&opts.concurrency, "concurrency", 8, "keys checked at once")
 	return c
 }
 
-func runKeysTest(ctx context.Context, g *globalOptions, out io.Writer, o *keysTestOptions) error {
-	cfg, err := g.loadConfig()
+func runKeysTest(ctx context.Context, opts *keysTestOptions) error {
+	cfg, err := opts.config()
 	if err != nil {
 		return err
 	}
 	reg := provider.NewRegistry(cfg, nil)
 	providers := reg.Providers()
-	if o.provider != "" {
-		p, ok := reg.Get(o.provider)
-		if !ok {
-			return fmt.Errorf("no provider %q in %s (providers: %s)", o.provider, cfg.Path, joinOrNone(providerNames(reg)))
+	if opts.provider != "" {
+		p, err := lookupProvider(reg, cfg.Path, opts.provider)
+		if err != nil {
+			return err
 		}
 		providers = []*provider.Provider{p}
 	}
 
-	results := catalog.TestKeys(ctx, &http.Client{}, providers, o.concurrency)
+	results := catalog.TestKeys(ctx, opts.httpClient, providers, opts.concurrency)
 	bad := 0
 	for _, r := range results {
 		if !r.OK() {
 			bad++
 		}
 	}
-	if o.json {
-		if err := writeJSON(out, results); err != nil {
+	if opts.json {
+		if err := writeJSON(opts.out, results); err != nil {
 			return err
 		}
 	} else {
-		t := newTable(out, "provider", "key", "result", "status", "latency", "detail")
+		t := newTable(opts.out, "provider", "key", "result", "status", "latency", "detail")
 		for _, r := range results {
 			status := "-"
 			if r.Status != 0 {
@@ -86,10 +91,10 @@ func runKeysTest(ctx context.Context, g *globalOptions, out io.Writer, o *keysTe
 			if !r.OK() {
 				detail = keyDetail(r.Error)
 			}
-			t.AppendRow(table.Row{r.Provider, r.KeyHint, r.Result, status, fmt.Sprintf("%d ms", r.LatencyMs), detail})
+			t.row(r.Provider, r.KeyHint, r.Result, status, fmt.Sprintf("%d ms", r.LatencyMs), detail)
 		}
-		t.Render()
-		fmt.Fprintf(out, "%d of %d keys ok\n", len(results)-bad, len(results))
+		t.render()
+		fmt.Fprintf(opts.out, "%d of %d keys ok\n", len(results)-bad, len(results))
 	}
 	if bad > 0 {
 		// The table already says which keys failed; the message is the summary.

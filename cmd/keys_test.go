@@ -72,13 +72,7 @@ connect_timeout = "2s"
 	}, got)
 
 	// One provider whose keys are fine: exit 0.
-	e2 := newCatEnv(t, fmt.Sprintf(`
-[[providers]]
-name = "openai"
-type = "openai"
-base_url = "%s"
-api_keys = "%s"
-`, oa.URL, catGoodKey), "")
+	e2 := newCatEnv(t, openAIProviderTOML(oa.URL, []string{catGoodKey}), "")
 	out = e2.mustRun(t, "keys", "test", "openai")
 	assert.Contains(t, out, "1 of 1 keys ok")
 	_, _, err = e2.run(t, "keys", "test", "nope")

@@ -3,41 +3,66 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
+	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aigw/aigw/pkg/config"
 	"github.com/aigw/aigw/pkg/store"
-	"github.com/aigw/aigw/pkg/store/logcli"
+	"github.com/aigw/aigw/pkg/store/logtail"
 )
 
-func init() { extraCommands = append(extraCommands, newLogsCmd) }
-
-func newLogsCmd(g *globalOptions) *cobra.Command {
+func newCmdLogs(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "logs",
 		Short: "Read, summarise and prune the request log",
 	}
-	c.AddCommand(newLogsTailCmd(g), newLogsStatsCmd(g), newLogsPruneCmd(g))
+	c.AddCommand(newCmdLogsTail(f, nil), newCmdLogsStats(f, nil), newCmdLogsPrune(f, nil))
 	return c
 }
 
-// openLogDB loads the config and opens its database (applying pending
-// migrations, as serve does). The caller closes it.
-func openLogDB(ctx context.Context, g *globalOptions, opts ...store.OpenOption) (*store.DB, *config.Config, error) {
-	cfg, err := g.loadConfig()
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := store.Open(ctx, cfg.Database, opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w\ncheck [database] in %s", err, cfg.Path)
-	}
-	return db, cfg, nil
+// dbDeps are what a command that works on the database needs.
+type dbDeps struct {
+	config    func() (*config.Config, error)
+	openStore storeOpener
 }
 
-func newLogsTailCmd(g *globalOptions) *cobra.Command {
-	o := logcli.TailOptions{}
+func (f *factory) dbDeps() dbDeps { return dbDeps{config: f.config, openStore: f.openStore} }
+
+// openDB loads the config and opens its database (applying pending
+// migrations, as serve does, unless told otherwise). The caller closes it.
+func (d dbDeps) openDB(ctx context.Context, opts ...store.OpenOption) (*store.DB, error) {
+	cfg, err := d.config()
+	if err != nil {
+		return nil, err
+	}
+	db, err := d.openStore(ctx, cfg.Database, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w\ncheck [database] in %s", err, cfg.Path)
+	}
+	return db, nil
+}
+
+// ---- logs tail ----
+
+type logsTailOptions struct {
+	dbDeps
+	out io.Writer
+	// interval is how often follow mode polls.
+	interval time.Duration
+
+	limit    int
+	model    string
+	provider string
+	status   string
+	follow   bool
+	json     bool
+}
+
+func newCmdLogsTail(f *factory, runF func(*logsTailOptions) error) *cobra.Command {
+	opts := &logsTailOptions{dbDeps: f.dbDeps(), out: f.out, interval: 500 * time.Millisecond}
 	c := &cobra.Command{
 		Use:   "tail",
 		Short: "Show the newest request log rows; -f follows new ones",
@@ -46,88 +71,144 @@ func newLogsTailCmd(g *globalOptions) *cobra.Command {
 			"  aigw logs tail --json | jq .latency_ms",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Limit <= 0 {
-				return fmt.Errorf("-n %d: give a positive number of rows", o.Limit)
+			if opts.limit <= 0 {
+				return fmt.Errorf("-n %d: give a positive number of rows", opts.limit)
 			}
-			db, _, err := openLogDB(cmd.Context(), g)
-			if err != nil {
-				return err
+			if opts.status != "" {
+				if _, _, err := store.ParseStatus(opts.status); err != nil {
+					return err
+				}
 			}
-			defer db.Close()
-			return logcli.Tail(cmd.Context(), cmd.OutOrStdout(), db, o)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runLogsTail(cmd.Context(), opts)
 		},
 	}
-	f := c.Flags()
-	f.IntVarP(&o.Limit, "lines", "n", 20, "number of rows to show")
-	f.StringVar(&o.Model, "model", "", "only rows whose requested or upstream model is this")
-	f.StringVar(&o.Provider, "provider", "", "only rows of this provider")
-	f.StringVar(&o.Status, "status", "", "only this status: a code (200, 429) or a class (2xx, 4xx, 5xx)")
-	f.BoolVarP(&o.Follow, "follow", "f", false, "keep printing new rows until interrupted (Ctrl-C)")
-	f.BoolVar(&o.JSON, "json", false, "one JSON object per line")
+	fl := c.Flags()
+	fl.IntVarP(&opts.limit, "lines", "n", 20, "number of rows to show")
+	fl.StringVar(&opts.model, "model", "", "only rows whose requested or upstream model is this")
+	fl.StringVar(&opts.provider, "provider", "", "only rows of this provider")
+	fl.StringVar(&opts.status, "status", "", "only this status: a code (200, 429) or a class (2xx, 4xx, 5xx)")
+	fl.BoolVarP(&opts.follow, "follow", "f", false, "keep printing new rows until interrupted (Ctrl-C)")
+	fl.BoolVar(&opts.json, "json", false, "one JSON object per line")
 	return c
 }
 
-func newLogsStatsCmd(g *globalOptions) *cobra.Command {
-	o := logcli.StatsOptions{}
-	var since string
-	c := &cobra.Command{
-		Use:     "stats",
-		Short:   "Requests, error rate, p50/p95 latency and tokens per model, provider or key",
-		Example: "  aigw logs stats --since 7d --by provider",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := logcli.ParseAge(since)
-			if err != nil {
-				return fmt.Errorf("--since: %w", err)
-			}
-			o.Since = d
-			switch o.By {
-			case "model", "provider", "key":
-			default:
-				return fmt.Errorf("--by %q: use model, provider or key", o.By)
-			}
-			db, _, err := openLogDB(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			return logcli.Stats(cmd.Context(), cmd.OutOrStdout(), db, o)
-		},
+// runLogsTail prints the newest rows; with follow it then prints new rows
+// as they arrive until ctx is cancelled (Ctrl-C), which is not an error.
+func runLogsTail(ctx context.Context, opts *logsTailOptions) error {
+	db, err := opts.openDB(ctx)
+	if err != nil {
+		return err
 	}
-	f := c.Flags()
-	f.StringVar(&since, "since", "24h", "how far back: days like 7d, or a duration like 24h or 90m")
-	f.StringVar(&o.By, "by", "model", "group by model (requested), provider or key")
-	f.BoolVar(&o.JSON, "json", false, "a JSON array")
-	return c
+	defer db.Close()
+	filter := store.TailFilter{Limit: opts.limit, Model: opts.model, Provider: opts.provider, Status: opts.status}
+	rows, follower, err := logtail.Start(ctx, db, filter)
+	if err != nil {
+		return err
+	}
+
+	p := logPrinter{w: opts.out, loc: db.Location()}
+	print := p.lines
+	switch {
+	case opts.json:
+		print = p.jsonLines
+	case opts.follow:
+		p.lineHeader()
+	case len(rows) == 0:
+		fmt.Fprintln(opts.out, "no request logs match (yet): send a request through aigw serve, or loosen the filters")
+		return nil
+	default:
+		p.table(rows)
+		return nil
+	}
+	if err := print(rows); err != nil || !opts.follow {
+		return err
+	}
+
+	t := time.NewTicker(opts.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		rows, err := follower.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if err := print(rows); err != nil {
+			return err
+		}
+	}
 }
 
-func newLogsPruneCmd(g *globalOptions) *cobra.Command {
-	o := logcli.PruneOptions{}
-	var older string
-	c := &cobra.Command{
-		Use:     "prune",
-		Short:   "Delete request log rows older than an age, in small batches",
-		Long:    "Delete request log rows older than --older-than, in small batches so a running\nserver keeps writing. [logging] retention_days makes serve do this by itself.",
-		Example: "  aigw logs prune --older-than 30d",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if older == "" {
-				return fmt.Errorf("--older-than is required, e.g. aigw logs prune --older-than 30d")
-			}
-			d, err := logcli.ParseAge(older)
-			if err != nil {
-				return fmt.Errorf("--older-than: %w", err)
-			}
-			o.OlderThan = d
-			db, _, err := openLogDB(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			return logcli.Prune(cmd.Context(), cmd.OutOrStdout(), db, o)
-		},
+// logPrinter renders request log rows: a table, fixed-width lines (follow
+// mode: a table cannot grow row by row) or JSON lines.
+type logPrinter struct {
+	w   io.Writer
+	loc *time.Location
+}
+
+var logColumns = []any{"time", "status", "provider", "model (requested -> upstream)", "latency ms", "tokens (in/out)", "path"}
+
+// logCells are the columns of one row, as text.
+func (p logPrinter) logCells(r store.RequestLog) []any {
+	return []any{r.CreatedAt.In(p.loc).Format(displayTime), strconv.Itoa(r.StatusCode), dash(r.Provider),
+		modelPair(r), strconv.FormatInt(r.LatencyMs, 10), tokens(r), r.Path}
+}
+
+func (p logPrinter) table(rows []store.RequestLog) {
+	t := newTable(p.w, logColumns...)
+	t.alignRight(2, 5, 6)
+	for _, r := range rows {
+		t.row(p.logCells(r)...)
 	}
-	c.Flags().StringVar(&older, "older-than", "", "age of the rows to delete: days like 30d, or a duration like 12h")
-	c.Flags().IntVar(&o.Batch, "batch", 1000, "rows deleted per statement")
-	return c
+	t.render()
+}
+
+const lineFormat = "%-30s  %6s  %-12s  %-44s  %10s  %15s  %s\n"
+
+func (p logPrinter) lineHeader() {
+	fmt.Fprintf(p.w, lineFormat, logColumns...)
+}
+
+func (p logPrinter) lines(rows []store.RequestLog) error {
+	for _, r := range rows {
+		cells := p.logCells(r)
+		for i, c := range cells {
+			cells[i] = escapeCell(c.(string))
+		}
+		if _, err := fmt.Fprintf(p.w, lineFormat, cells...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jsonLines prints one JSON object per row and line (`logs tail --json`).
+func (p logPrinter) jsonLines(rows []store.RequestLog) error {
+	enc := jsonLineEncoder(p.w)
+	for i := range rows {
+		if err := enc.Encode(&rows[i]); err != nil {
+			return fmt.Errorf("write log row as JSON: %w", err)
+		}
+	}
+	return nil
+}
+
+func modelPair(r store.RequestLog) string {
+	if r.UpstreamModel == "" || r.UpstreamModel == r.RequestedModel {
+		return dash(r.RequestedModel)
+	}
+	return dash(r.RequestedModel) + " -> " + r.UpstreamModel
+}
+
+func tokens(r store.RequestLog) string {
+	return strconv.FormatInt(r.PromptTokens, 10) + "/" + strconv.FormatInt(r.CompletionTokens, 10)
 }

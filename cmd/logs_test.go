@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -49,13 +48,8 @@ api_keys = "sk-logs-test-key-0000"
 
 func (e *logsEnv) run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(append([]string{"-c", e.cfgPath}, args...))
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
+	out, _, err := execCLI(context.Background(), e.cfgPath, args...)
+	return out, err
 }
 
 // seed writes rows with the real writer, as serve does.
@@ -140,14 +134,11 @@ func TestLogsTailCommand(t *testing.T) {
 func TestLogsTailFollowStopsOnCancel(t *testing.T) {
 	e := newLogsEnv(t)
 	e.seed(t, logsRow("r1", time.Minute, "m", "p", 200, 1))
-	root := newRootCmd()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetArgs([]string{"-c", e.cfgPath, "logs", "tail", "-f", "--json"})
 	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond) // as Ctrl-C would
 	defer cancel()
-	require.NoError(t, root.ExecuteContext(ctx))
-	assert.Contains(t, out.String(), `"request_id":"r1"`)
+	out, _, err := execCLI(ctx, e.cfgPath, "logs", "tail", "-f", "--json")
+	require.NoError(t, err)
+	assert.Contains(t, out, `"request_id":"r1"`)
 }
 
 func TestLogsStatsCommand(t *testing.T) {

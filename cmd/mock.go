@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,11 +19,15 @@ import (
 // SIGINT/SIGTERM before their connections are closed.
 const mockShutdownGrace = 5 * time.Second
 
-func newMockCmd() *cobra.Command {
-	var (
-		listen string
-		opts   mock.Options
-	)
+// mockOptions are the flags of `aigw mock`; the mock logs to errOut.
+type mockOptions struct {
+	errOut io.Writer
+	listen string
+	mock   mock.Options
+}
+
+func newCmdMock(f *factory, runF func(*mockOptions) error) *cobra.Command {
+	opts := &mockOptions{errOut: f.errOut}
 	cmd := &cobra.Command{
 		Use:   "mock",
 		Short: "Run a local fake OpenAI/Anthropic upstream (development aid, no keys needed)",
@@ -52,29 +57,32 @@ Try it directly:
     -d '{"model":"mock-gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			return runMock(cmd.Context(), log, listen, opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runMock(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&listen, "listen", "127.0.0.1:9999", "host:port to listen on")
-	f.IntVar(&opts.Chunks, "chunks", mock.DefaultChunks, "pieces a streamed reply is sent in")
-	f.DurationVar(&opts.ChunkDelay, "chunk-delay", 0, "pause between two stream pieces, e.g. 20ms")
-	f.DurationVar(&opts.Latency, "latency", 0, "pause before answering any request, e.g. 300ms")
-	f.StringSliceVar(&opts.Keys, "keys", nil, "accepted API keys, comma-separated (default: any non-empty key)")
-	f.StringVar(&opts.Text, "text", "", "reply text (default: a fixed sentence)")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.listen, "listen", "127.0.0.1:9999", "host:port to listen on")
+	fl.IntVar(&opts.mock.Chunks, "chunks", mock.DefaultChunks, "pieces a streamed reply is sent in")
+	fl.DurationVar(&opts.mock.ChunkDelay, "chunk-delay", 0, "pause between two stream pieces, e.g. 20ms")
+	fl.DurationVar(&opts.mock.Latency, "latency", 0, "pause before answering any request, e.g. 300ms")
+	fl.StringSliceVar(&opts.mock.Keys, "keys", nil, "accepted API keys, comma-separated (default: any non-empty key)")
+	fl.StringVar(&opts.mock.Text, "text", "", "reply text (default: a fixed sentence)")
 	return cmd
 }
 
 // runMock serves the mock until ctx is cancelled, then shuts down gracefully.
-func runMock(ctx context.Context, log *slog.Logger, listen string, opts mock.Options) error {
+func runMock(ctx context.Context, opts *mockOptions) error {
+	log := slog.New(slog.NewTextHandler(opts.errOut, nil))
 	// Listen before logging so the printed address is the real one (":0" works).
-	ln, err := net.Listen("tcp", listen)
+	ln, err := net.Listen("tcp", opts.listen)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           mock.New(opts),
+		Handler:           mock.New(opts.mock),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info(fmt.Sprintf("aigw mock listening on http://%s/v1", ln.Addr()))

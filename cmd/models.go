@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,148 +9,58 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/spf13/cobra"
 
 	"github.com/aigw/aigw/pkg/catalog"
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/provider"
-	"github.com/aigw/aigw/pkg/store"
 )
-
-func init() { extraCommands = append(extraCommands, newModelsCmd) }
 
 // cliFetchTimeout bounds one upstream model-list fetch from the CLI.
 const cliFetchTimeout = 60 * time.Second
 
-func newModelsCmd(g *globalOptions) *cobra.Command {
+func newCmdModels(f *factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "models",
 		Short: "Fetch upstream model lists, add models to the catalog, list what is served",
 	}
-	c.AddCommand(newModelsFetchCmd(g), newModelsListCmd(g), newModelsRmCmd(g))
+	c.AddCommand(newCmdModelsFetch(f, nil), newCmdModelsList(f, nil), newCmdModelsRm(f, nil))
 	return c
-}
-
-// catalogEnv is what the catalog commands work on: the config, the
-// aliases, a registry filled like a running server's, and the database
-// when it could be opened.
-type catalogEnv struct {
-	cfg     *config.Config
-	aliases config.Aliases
-	reg     *provider.Registry
-	db      *store.DB
-	dbErr   error
-	// aliasErr: the redirect file could not be read; aliases is empty.
-	aliasErr error
-}
-
-// openCatalogEnv loads everything. A broken redirect file is an error
-// only when strictAliases is set (alias commands must not overwrite a file
-// they could not read); the database is opened and its models loaded
-// unless that fails, which is kept in dbErr for the caller to judge.
-func openCatalogEnv(ctx context.Context, g *globalOptions, strictAliases bool) (*catalogEnv, error) {
-	cfg, err := g.loadConfig()
-	if err != nil {
-		return nil, err
-	}
-	e := &catalogEnv{cfg: cfg}
-	e.aliases, e.aliasErr = config.LoadAliases(cfg.RedirectPath())
-	if e.aliasErr != nil {
-		if strictAliases {
-			return nil, fmt.Errorf("%w\nfix the file by hand first; it is left untouched", e.aliasErr)
-		}
-		e.aliases = config.Aliases{}
-	}
-	e.reg = provider.NewRegistry(cfg, e.aliases)
-	e.db, e.dbErr = store.Open(ctx, cfg.Database)
-	if e.dbErr == nil {
-		if err := catalog.LoadInto(ctx, e.db, e.reg); err != nil {
-			e.dbErr = err
-		}
-	}
-	return e, nil
-}
-
-func (e *catalogEnv) Close() {
-	if e.db != nil {
-		e.db.Close()
-	}
-}
-
-// needDB returns the database or an error that says what to check.
-func (e *catalogEnv) needDB() (*store.DB, error) {
-	if e.db == nil {
-		return nil, fmt.Errorf("open the database (%s %s): %w; check [database] in %s",
-			e.cfg.Database.Driver, redactDSN(e.cfg.Database.DSN), e.dbErr, e.cfg.Path)
-	}
-	if e.dbErr != nil {
-		return nil, e.dbErr
-	}
-	return e.db, nil
-}
-
-func (e *catalogEnv) provider(name string) (*provider.Provider, error) {
-	if p, ok := e.reg.Get(name); ok {
-		return p, nil
-	}
-	return nil, fmt.Errorf("no provider %q in %s (providers: %s)", name, e.cfg.Path, strings.Join(providerNames(e.reg), ", "))
-}
-
-func providerNames(reg *provider.Registry) []string {
-	var names []string
-	for _, p := range reg.Providers() {
-		names = append(names, p.Name)
-	}
-	return names
-}
-
-func newTable(w io.Writer, header ...any) table.Writer {
-	t := table.NewWriter()
-	t.SetOutputMirror(w)
-	t.SetStyle(table.StyleLight)
-	t.AppendHeader(table.Row(header))
-	return t
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-// formatCreated prints a unix time as a date in the configured zone.
-func formatCreated(unix int64, loc *time.Location) string {
-	if unix <= 0 {
-		return "-"
-	}
-	return time.Unix(unix, 0).In(loc).Format("2006-01-02")
 }
 
 // ---- models fetch ----
 
 type modelsFetchOptions struct {
+	dbDeps
+	out, errOut io.Writer
+	httpClient  *http.Client
+	now         func() time.Time
+
 	provider string
 	add      bool
 	match    string
 	json     bool
 }
 
-func newModelsFetchCmd(g *globalOptions) *cobra.Command {
-	o := &modelsFetchOptions{}
+func newCmdModelsFetch(f *factory, runF func(*modelsFetchOptions) error) *cobra.Command {
+	o := &modelsFetchOptions{dbDeps: f.dbDeps(), out: f.out, errOut: f.errOut, httpClient: f.httpClient, now: f.now}
 	c := &cobra.Command{
 		Use:   "fetch <provider>",
 		Short: "Ask a provider's upstream which models it serves; --add stores them in the catalog",
 		Long: "Ask a provider's upstream for its model list (OpenAI: GET {base_url}/models; Anthropic: GET /v1/models,\n" +
-			"every page) with the pool's first usable key, and mark the ids already in the catalog.\n" +
+			"every page) with the pool's first usable key (the next one when a key is rejected with\n" +
+			"401/403), and mark the ids already in the catalog.\n" +
 			"--add stores the listed ids (only those matching --match, when given) so that /v1/models and\n" +
 			"routing know them; a running `aigw serve` picks them up within a few seconds.\n" +
 			"--match takes a shell glob on the model id ('gpt-4o*', '*sonnet*'); '*' also matches '/'.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.provider = args[0]
-			return runModelsFetch(cmd.Context(), g, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+			if err := catalog.ValidatePattern(o.match); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runModelsFetch(cmd.Context(), o)
 		},
 	}
 	c.Flags().BoolVar(&o.add, "add", false, "store the listed (matched) ids in the catalog")
@@ -171,11 +80,9 @@ type fetchRow struct {
 	Static bool `json:"static,omitempty"`
 }
 
-func runModelsFetch(ctx context.Context, g *globalOptions, out, errOut io.Writer, o *modelsFetchOptions) error {
-	if err := catalog.ValidatePattern(o.match); err != nil {
-		return err
-	}
-	env, err := openCatalogEnv(ctx, g, false)
+func runModelsFetch(ctx context.Context, o *modelsFetchOptions) error {
+	out, errOut := o.out, o.errOut
+	env, err := openCatalogEnv(ctx, o.dbDeps, false)
 	if err != nil {
 		return err
 	}
@@ -193,7 +100,7 @@ func runModelsFetch(ctx context.Context, g *globalOptions, out, errOut io.Writer
 	timeout := min(p.Timeout, cliFetchTimeout)
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	all, hint, err := catalog.Fetch(fctx, &http.Client{}, p)
+	all, hint, err := catalog.Fetch(fctx, o.httpClient, p)
 	if err != nil {
 		return fmt.Errorf("%w\ncheck base_url and the key (aigw keys test %s)", err, p.Name)
 	}
@@ -213,7 +120,7 @@ func runModelsFetch(ctx context.Context, g *globalOptions, out, errOut io.Writer
 	}
 	var res catalog.AddResult
 	if o.add {
-		if res, err = catalog.Add(ctx, env.db, p.Name, models, time.Now().In(env.cfg.Location())); err != nil {
+		if res, err = catalog.Add(ctx, env.db, p.Name, models, o.now().In(env.cfg.Location())); err != nil {
 			return err
 		}
 	}
@@ -254,9 +161,9 @@ func runModelsFetch(ctx context.Context, g *globalOptions, out, errOut io.Writer
 		if owner == "" {
 			owner = "-"
 		}
-		t.AppendRow(table.Row{r.ID, formatCreated(r.Created, loc), owner, mark})
+		t.row(r.ID, formatCreated(r.Created, loc), owner, mark)
 	}
-	t.Render()
+	t.render()
 
 	if !o.add {
 		fmt.Fprintf(out, "add them with: aigw models fetch %s --add%s\n", p.Name, matchFlag(o.match))
@@ -277,28 +184,27 @@ func matchFlag(pattern string) string {
 	return fmt.Sprintf(" --match '%s'", pattern)
 }
 
-func joinOrNone(ids []string) string {
-	if len(ids) == 0 {
-		return "-"
-	}
-	return strings.Join(ids, ", ")
-}
-
 // ---- models list ----
 
 type modelsListOptions struct {
+	dbDeps
+	out, errOut io.Writer
+
 	provider string
 	json     bool
 }
 
-func newModelsListCmd(g *globalOptions) *cobra.Command {
-	o := &modelsListOptions{}
+func newCmdModelsList(f *factory, runF func(*modelsListOptions) error) *cobra.Command {
+	o := &modelsListOptions{dbDeps: f.dbDeps(), out: f.out, errOut: f.errOut}
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "Show exactly what GET /v1/models serves, and where each entry comes from",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runModelsList(cmd.Context(), g, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+			if runF != nil {
+				return runF(o)
+			}
+			return runModelsList(cmd.Context(), o)
 		},
 	}
 	c.Flags().StringVar(&o.provider, "provider", "", "only models served by this provider")
@@ -316,8 +222,9 @@ type listRow struct {
 	Created  int64  `json:"created"`
 }
 
-func runModelsList(ctx context.Context, g *globalOptions, out, errOut io.Writer, o *modelsListOptions) error {
-	env, err := openCatalogEnv(ctx, g, false)
+func runModelsList(ctx context.Context, o *modelsListOptions) error {
+	out, errOut := o.out, o.errOut
+	env, err := openCatalogEnv(ctx, o.dbDeps, false)
 	if err != nil {
 		return err
 	}
@@ -358,32 +265,45 @@ func runModelsList(ctx context.Context, g *globalOptions, out, errOut io.Writer,
 		if prov == "" {
 			prov = "(none: 404)"
 		}
-		t.AppendRow(table.Row{r.ID, r.Source, prov, r.Target, r.OwnedBy, formatCreated(r.Created, loc)})
+		t.row(r.ID, r.Source, prov, r.Target, r.OwnedBy, formatCreated(r.Created, loc))
 	}
-	t.Render()
+	t.render()
 	fmt.Fprintf(out, "%d models\n", len(rows))
 	return nil
 }
 
 // ---- models rm ----
 
-func newModelsRmCmd(g *globalOptions) *cobra.Command {
+type modelsRmOptions struct {
+	dbDeps
+	out io.Writer
+	// ref is the model to remove, as provider/model.
+	ref string
+}
+
+func newCmdModelsRm(f *factory, runF func(*modelsRmOptions) error) *cobra.Command {
+	o := &modelsRmOptions{dbDeps: f.dbDeps(), out: f.out}
 	return &cobra.Command{
 		Use:   "rm <provider/model>",
 		Short: "Remove a fetched model from the catalog",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runModelsRm(cmd.Context(), g, cmd.OutOrStdout(), args[0])
+			o.ref = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return runModelsRm(cmd.Context(), o)
 		},
 	}
 }
 
-func runModelsRm(ctx context.Context, g *globalOptions, out io.Writer, ref string) error {
+func runModelsRm(ctx context.Context, o *modelsRmOptions) error {
+	ref := o.ref
 	prov, model, ok := strings.Cut(ref, "/")
 	if !ok || prov == "" || model == "" {
 		return fmt.Errorf("give the model as provider/model, e.g. openai/gpt-4o (got %q)", ref)
 	}
-	env, err := openCatalogEnv(ctx, g, false)
+	env, err := openCatalogEnv(ctx, o.dbDeps, false)
 	if err != nil {
 		return err
 	}
@@ -403,6 +323,6 @@ func runModelsRm(ctx context.Context, g *globalOptions, out io.Writer, ref strin
 		}
 		return errors.New(msg)
 	}
-	fmt.Fprintf(out, "removed %s from the catalog; a running aigw serve drops it within a few seconds\n", ref)
+	fmt.Fprintf(o.out, "removed %s from the catalog; a running aigw serve drops it within a few seconds\n", ref)
 	return nil
 }

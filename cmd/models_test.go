@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -115,13 +114,7 @@ func newCatEnv(t *testing.T, providersTOML, redirectTOML string) *catEnv {
 // stdout, stderr and the command's error.
 func (e *catEnv) run(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(append([]string{"-c", e.cfgPath}, args...))
-	err := root.ExecuteContext(context.Background())
-	return out.String(), errOut.String(), err
+	return execCLI(context.Background(), e.cfgPath, args...)
 }
 
 func (e *catEnv) mustRun(t *testing.T, args ...string) string {
@@ -196,24 +189,29 @@ func TestModelsFetchMatchAddIdempotent(t *testing.T) {
 	require.ErrorContains(t, err, "providers: openai, claude")
 }
 
+func TestModelsFetchTriesTheNextKey(t *testing.T) {
+	oa := catOpenAIUpstream(t)
+	e := newCatEnv(t, openAIProviderTOML(oa.URL, []string{catBadKey, catGoodKey}), "")
+	out := e.mustRun(t, "models", "fetch", "openai")
+	assert.Contains(t, out, "openai lists 4 models (key sk-...aaaa)", "key 1 is rejected, key 2 answers")
+	assert.NotContains(t, out, catBadKey)
+	assert.NotContains(t, out, catGoodKey)
+}
+
 func TestModelsFetchErrorNamesKeyHint(t *testing.T) {
 	oa := catOpenAIUpstream(t)
-	e := newCatEnv(t, fmt.Sprintf(`
-[[providers]]
-name = "openai"
-type = "openai"
-base_url = %q
-api_keys = "%s,%s"
-`, oa.URL, catBadKey, catGoodKey), "")
+	const otherBad = "sk-catalog-bad-key-2222eeee"
+	e := newCatEnv(t, openAIProviderTOML(oa.URL, []string{catBadKey, otherBad}), "")
 	out, errOut, err := e.run(t, "models", "fetch", "openai")
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "key sk-...bbbb")
+	assert.Contains(t, msg, "key sk-...eeee")
 	assert.Contains(t, msg, "401")
 	assert.Contains(t, msg, "aigw keys test openai", "says what to do next")
 	for _, s := range []string{msg, out, errOut} {
 		assert.NotContains(t, s, catBadKey)
-		assert.NotContains(t, s, catGoodKey)
+		assert.NotContains(t, s, otherBad)
 	}
 }
 

@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"context"
+	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -9,10 +11,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aigw/aigw/pkg/app"
+	"github.com/aigw/aigw/pkg/config"
 )
 
-func newServeCmd(g *globalOptions) *cobra.Command {
-	var pprofAddr string
+type serveOptions struct {
+	errOut io.Writer
+	config func() (*config.Config, error)
+	// gogc is $GOGC: when the user set it, the GC target is theirs.
+	gogc      string
+	pprofAddr string
+}
+
+func newCmdServe(f *factory, runF func(*serveOptions) error) *cobra.Command {
+	opts := &serveOptions{errOut: f.errOut, config: f.config}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Start the gateway",
@@ -20,18 +31,26 @@ func newServeCmd(g *globalOptions) *cobra.Command {
 			"./custom-config.toml or ./config/custom-config.toml. SIGINT/SIGTERM shut it down gracefully.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.loadConfig()
-			if err != nil {
-				return err
+			opts.gogc = os.Getenv("GOGC")
+			if runF != nil {
+				return runF(opts)
 			}
-			log := newLogger(cfg.Logging.Level)
-			slog.SetDefault(log)
-			setServeGC(os.Getenv("GOGC"))
-			return app.Serve(cmd.Context(), app.ServeOptions{Config: cfg, Logger: log, PprofAddr: pprofAddr})
+			return runServe(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&pprofAddr, "pprof", "", "serve Go runtime profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060")
+	cmd.Flags().StringVar(&opts.pprofAddr, "pprof", "", "serve Go runtime profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060")
 	return cmd
+}
+
+func runServe(ctx context.Context, opts *serveOptions) error {
+	cfg, err := opts.config()
+	if err != nil {
+		return err
+	}
+	log := newLogger(opts.errOut, cfg.Logging.Level)
+	slog.SetDefault(log)
+	setServeGC(opts.gogc)
+	return app.Serve(ctx, app.ServeOptions{Config: cfg, Logger: log, PprofAddr: opts.pprofAddr})
 }
 
 // serveGCPercent is the GC target serve runs with unless GOGC is set. A
@@ -49,8 +68,8 @@ func setServeGC(gogc string) {
 	}
 }
 
-// newLogger builds the server's own logger: text lines on stderr.
-func newLogger(level string) *slog.Logger {
+// newLogger builds the server's own logger: text lines on w (stderr).
+func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	switch strings.ToLower(level) {
 	case "debug":
@@ -62,5 +81,5 @@ func newLogger(level string) *slog.Logger {
 	default:
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -14,15 +15,27 @@ var (
 	date    = "unknown"
 )
 
-func newVersionCmd() *cobra.Command {
+type versionOptions struct {
+	out io.Writer
+}
+
+func newCmdVersion(f *factory, runF func(*versionOptions) error) *cobra.Command {
+	opts := &versionOptions{out: f.out}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print version, commit and build date",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "aigw %s (commit %s, built %s, %s %s/%s)\n",
-				version, commit, date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return err
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runVersion(opts)
 		},
 	}
+}
+
+func runVersion(opts *versionOptions) error {
+	_, err := fmt.Fprintf(opts.out, "aigw %s (commit %s, built %s, %s %s/%s)\n",
+		version, commit, date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return err
 }

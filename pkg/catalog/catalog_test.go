@@ -127,15 +127,32 @@ func TestFetchAnthropicFollowsPages(t *testing.T) {
 	assert.Equal(t, "anthropic", models[0].OwnedBy)
 }
 
+func TestFetchTriesTheNextKeyAfterARejection(t *testing.T) {
+	up := openAIUpstream(t)
+	const otherBad = "sk-other-bad-key-3333333dddd"
+	models, hint, err := catalog.Fetch(context.Background(), nil, newProvider("openai", up.URL+"/v1", badKey, otherBad, goodKey))
+	require.NoError(t, err, "keys 1 and 2 are rejected (401), key 3 works")
+	assert.Equal(t, "sk-...aaaa", hint, "the hint names the key that answered")
+	assert.Len(t, models, 4)
+
+	// A 429 is not a rejected key: it is reported, not skipped.
+	_, hint, err = catalog.Fetch(context.Background(), nil, newProvider("openai", up.URL+"/v1", limitedKey, goodKey))
+	require.Error(t, err)
+	assert.Equal(t, "sk-...cccc", hint)
+	assert.Contains(t, err.Error(), "429")
+}
+
 func TestFetchErrorNamesKeyHintNotKey(t *testing.T) {
 	up := openAIUpstream(t)
-	_, hint, err := catalog.Fetch(context.Background(), nil, newProvider("openai", up.URL+"/v1", badKey, goodKey))
+	const otherBad = "sk-other-bad-key-3333333dddd"
+	_, hint, err := catalog.Fetch(context.Background(), nil, newProvider("openai", up.URL+"/v1", badKey, otherBad))
 	require.Error(t, err)
-	assert.Equal(t, "sk-...bbbb", hint, "the first usable key is used")
-	assert.Contains(t, err.Error(), "sk-...bbbb")
-	assert.Contains(t, err.Error(), "401")
-	assert.Contains(t, err.Error(), "Incorrect API key provided")
+	assert.Equal(t, "sk-...dddd", hint, "the last key tried")
+	for _, want := range []string{"every key of the pool was rejected", "sk-...bbbb", "sk-...dddd", "401", "Incorrect API key provided"} {
+		assert.Contains(t, err.Error(), want)
+	}
 	assert.NotContains(t, err.Error(), badKey, "the whole key never appears")
+	assert.NotContains(t, err.Error(), otherBad, "the whole key never appears")
 
 	var calls atomic.Int32
 	aup := anthropicUpstream(t, &calls)
@@ -214,4 +231,22 @@ func TestKeysAnthropicProbeIsOnePage(t *testing.T) {
 	assert.Equal(t, catalog.ResultOK, res[0].Result)
 	assert.Equal(t, catalog.ResultUnauthorized, res[1].Result)
 	assert.EqualValues(t, 2, calls.Load(), "one call per key")
+}
+
+func TestFetchErrorsHideTheBaseURLPassword(t *testing.T) {
+	up := openAIUpstream(t)
+	withUser := strings.Replace(up.URL, "http://", "http://proxyuser:proxy-s3cret@", 1)
+	_, _, err := catalog.Fetch(context.Background(), nil, newProvider("openai", withUser+"/v1", badKey))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "401")
+	assert.Contains(t, err.Error(), "proxyuser")
+	assert.NotContains(t, err.Error(), "proxy-s3cret")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := "http://proxyuser:proxy-s3cret@" + ln.Addr().String()
+	ln.Close()
+	_, _, err = catalog.Fetch(context.Background(), nil, newProvider("openai", dead, goodKey))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "proxy-s3cret")
 }

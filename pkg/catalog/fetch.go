@@ -21,9 +21,9 @@ import (
 	"github.com/aigw/aigw/pkg/provider"
 )
 
-// AnthropicVersion is sent on Anthropic model-list calls unless the
+// anthropicVersion is sent on Anthropic model-list calls unless the
 // provider's headers set another one.
-const AnthropicVersion = "2023-06-01"
+const anthropicVersion = "2023-06-01"
 
 // anthropicPageLimit is the largest page Anthropic's list endpoint accepts.
 const anthropicPageLimit = 1000
@@ -84,9 +84,11 @@ var ErrNotAList = errors.New("the answer has no data array")
 // ErrNoKey is returned when a provider's pool has no key at all.
 var ErrNoKey = errors.New("the provider has no API key")
 
-// Fetch returns p's upstream model list, asked with the pool's first usable
-// key (the first key when every key is set aside: an explicit fetch is
-// worth a try). keyHint says which key was used, also on failure.
+// Fetch returns p's upstream model list. It asks with the pool's usable
+// keys in order, then with the keys set aside (an explicit fetch is worth
+// a try), moving on to the next key only when one is rejected (401/403):
+// any other failure is the upstream's, not the key's, and is returned.
+// keyHint says which key answered, or on failure the last key tried.
 //
 // OpenAI-type: GET {base_url}/models with a Bearer key; when that is 404
 // and base_url does not end in /v1, GET {base_url}/v1/models, so base URLs
@@ -94,25 +96,39 @@ var ErrNoKey = errors.New("the provider has no API key")
 // {base_url}/v1/models with x-api-key and anthropic-version, following
 // has_more/after_id until the last page.
 func Fetch(ctx context.Context, client *http.Client, p *provider.Provider) ([]Model, string, error) {
-	key := firstUsableKey(p)
-	if key == nil {
+	keys := keysToTry(p)
+	if len(keys) == 0 {
 		return nil, "", fmt.Errorf("provider %s: %w", p.Name, ErrNoKey)
 	}
-	models, err := fetchWithKey(ctx, client, &p.Provider, key, false)
-	return models, key.Hint, err
+	var rejected []error
+	for _, key := range keys {
+		models, err := fetchWithKey(ctx, client, &p.Provider, key, false)
+		if result, _ := classify(err); result != ResultUnauthorized {
+			return models, key.Hint, err
+		}
+		rejected = append(rejected, err)
+	}
+	if len(rejected) == 1 {
+		return nil, keys[0].Hint, rejected[0]
+	}
+	return nil, keys[len(keys)-1].Hint, fmt.Errorf("provider %s: every key of the pool was rejected:\n%w", p.Name, errors.Join(rejected...))
 }
 
-func firstUsableKey(p *provider.Provider) *provider.Key {
-	if p.Pool == nil || p.Pool.Size() == 0 {
+// keysToTry orders p's keys: usable ones first, then those set aside.
+func keysToTry(p *provider.Provider) []*provider.Key {
+	if p.Pool == nil {
 		return nil
 	}
 	now := time.Now()
+	var usable, aside []*provider.Key
 	for _, k := range p.Pool.Keys() {
 		if k.Usable(now) {
-			return k
+			usable = append(usable, k)
+		} else {
+			aside = append(aside, k)
 		}
 	}
-	return p.Pool.Keys()[0]
+	return append(usable, aside...)
 }
 
 // fetchWithKey lists p's models with one key. probe asks for a single
@@ -156,7 +172,7 @@ func fetchOpenAI(ctx context.Context, client *http.Client, p *config.Provider, k
 	}
 	if !list.IsArray() {
 		return nil, fmt.Errorf("provider %s, key %s: GET %s: %w (is base_url the OpenAI-compatible API root?)",
-			p.Name, key.Hint, u, ErrNotAList)
+			p.Name, key.Hint, shownURL(u), ErrNotAList)
 	}
 	var out []Model
 	for _, m := range list.Array() {
@@ -182,7 +198,7 @@ func fetchAnthropic(ctx context.Context, client *http.Client, p *config.Provider
 	setHeaders := func(h http.Header) {
 		h.Set("X-Api-Key", key.Secret)
 		if h.Get("Anthropic-Version") == "" {
-			h.Set("Anthropic-Version", AnthropicVersion)
+			h.Set("Anthropic-Version", anthropicVersion)
 		}
 	}
 	var out []Model
@@ -199,7 +215,7 @@ func fetchAnthropic(ctx context.Context, client *http.Client, p *config.Provider
 		doc := gjson.ParseBytes(body)
 		if !doc.Get("data").IsArray() {
 			return nil, fmt.Errorf("provider %s, key %s: GET %s/v1/models: %w (is base_url the Anthropic API root?)",
-				p.Name, key.Hint, base, ErrNotAList)
+				p.Name, key.Hint, shownURL(base), ErrNotAList)
 		}
 		for _, m := range doc.Get("data").Array() {
 			id := m.Get("id").String()
@@ -216,11 +232,11 @@ func fetchAnthropic(ctx context.Context, client *http.Client, p *config.Provider
 			return out, nil
 		}
 		if next == "" || next == after {
-			return nil, fmt.Errorf("provider %s: GET %s/v1/models says has_more but gives no new last_id to continue from", p.Name, base)
+			return nil, fmt.Errorf("provider %s: GET %s/v1/models says has_more but gives no new last_id to continue from", p.Name, shownURL(base))
 		}
 		after = next
 	}
-	return nil, fmt.Errorf("provider %s: GET %s/v1/models: more than %d pages, giving up", p.Name, base, maxPages)
+	return nil, fmt.Errorf("provider %s: GET %s/v1/models: more than %d pages, giving up", p.Name, shownURL(base), maxPages)
 }
 
 // get performs one GET with the provider's extra headers and credentials
@@ -235,7 +251,7 @@ func get(ctx context.Context, client *http.Client, p *config.Provider, key *prov
 	}
 	auth(req.Header)
 	req.Header.Set("Accept", "application/json")
-	shown := stripQuery(u)
+	shown := shownURL(u)
 
 	resp, err := client.Do(req)
 	if err != nil {
@@ -284,16 +300,23 @@ func scrub(msg string, key *provider.Key) error {
 func urlErrorText(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Sprintf("%s %s: %v", ue.Op, stripQuery(ue.URL), ue.Err)
+		return fmt.Sprintf("%s %s: %v", ue.Op, shownURL(ue.URL), ue.Err)
 	}
 	return err.Error()
 }
 
-func stripQuery(u string) string {
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		return u[:i]
+// shownURL is u as errors print it: without the query string and with
+// the password of a base_url's user info masked (both may hold secrets).
+func shownURL(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		if i := strings.IndexByte(u, '?'); i >= 0 {
+			return u[:i]
+		}
+		return u
 	}
-	return u
+	parsed.RawQuery, parsed.ForceQuery = "", false
+	return parsed.Redacted()
 }
 
 // unixOf reads a creation time given as unix seconds (number or numeric

@@ -19,20 +19,19 @@ const (
 	ResultOther        = "other"
 )
 
-// DefaultKeyTimeout bounds one key's check when the provider's own timeout
+// defaultKeyTimeout bounds one key's check when the provider's own timeout
 // is longer: a models list answers in well under a second.
-const DefaultKeyTimeout = 20 * time.Second
+const defaultKeyTimeout = 20 * time.Second
 
 // KeyResult is the outcome of checking one key. It carries the key's hint,
 // never the key.
 type KeyResult struct {
-	Provider  string        `json:"provider"`
-	KeyHint   string        `json:"key"`
-	Result    string        `json:"result"`
-	Status    int           `json:"status"` // HTTP status; 0 when there was no answer
-	Latency   time.Duration `json:"-"`
-	LatencyMs int64         `json:"latency_ms"`
-	Error     string        `json:"error,omitempty"`
+	Provider  string `json:"provider"`
+	KeyHint   string `json:"key"`
+	Result    string `json:"result"`
+	Status    int    `json:"status"` // HTTP status; 0 when there was no answer
+	LatencyMs int64  `json:"latency_ms"`
+	Error     string `json:"error,omitempty"`
 }
 
 // OK reports whether the key works.
@@ -74,7 +73,7 @@ func TestKeys(ctx context.Context, client *http.Client, providers []*provider.Pr
 }
 
 func testKey(ctx context.Context, client *http.Client, p *provider.Provider, key *provider.Key) KeyResult {
-	timeout := DefaultKeyTimeout
+	timeout := defaultKeyTimeout
 	if p.Timeout > 0 && p.Timeout < timeout {
 		timeout = p.Timeout
 	}
@@ -84,9 +83,8 @@ func testKey(ctx context.Context, client *http.Client, p *provider.Provider, key
 	start := time.Now()
 	_, err := fetchWithKey(kctx, client, &p.Provider, key, true)
 	r := KeyResult{Provider: p.Name, KeyHint: key.Hint}
-	r.Latency = time.Since(start)
-	r.LatencyMs = r.Latency.Milliseconds()
-	r.Result, r.Status = Classify(err)
+	r.LatencyMs = time.Since(start).Milliseconds()
+	r.Result, r.Status = classify(err)
 	r.Error = shortError(err)
 	return r
 }
@@ -111,9 +109,9 @@ func shortError(err error) string {
 	}
 }
 
-// Classify maps a model-list error to a key test result and HTTP status.
+// classify maps a model-list error to a key test result and HTTP status.
 // A 2xx whose body is not a model list still proves the key works.
-func Classify(err error) (string, int) {
+func classify(err error) (string, int) {
 	if err == nil {
 		return ResultOK, http.StatusOK
 	}

@@ -11,12 +11,12 @@ import (
 // pattern still matches only '/'.
 const slashStandIn = "\x00"
 
-// Match reports whether id matches the shell glob pattern: '*' any run of
+// match reports whether id matches the shell glob pattern: '*' any run of
 // characters, '?' one character, '[a-z]' a class, '\' escapes. Unlike a
 // file-name glob, '*' and '?' also match '/': model ids are names, not
 // paths, and "*claude*" should find "anthropic/claude-3.5" on an
 // OpenRouter-style upstream. Matching is case-sensitive.
-func Match(pattern, id string) (bool, error) {
+func match(pattern, id string) (bool, error) {
 	ok, err := path.Match(strings.ReplaceAll(pattern, "/", slashStandIn), strings.ReplaceAll(id, "/", slashStandIn))
 	if err != nil {
 		return false, fmt.Errorf("bad --match pattern %q: %w (use a shell glob such as 'gpt-4o*' or '*sonnet*')", pattern, err)
@@ -26,7 +26,7 @@ func Match(pattern, id string) (bool, error) {
 
 // ValidatePattern checks a glob before any upstream is asked.
 func ValidatePattern(pattern string) error {
-	_, err := Match(pattern, "")
+	_, err := match(pattern, "")
 	return err
 }
 
@@ -41,7 +41,7 @@ func Filter(models []Model, pattern string) ([]Model, error) {
 	}
 	var out []Model
 	for _, m := range models {
-		if ok, _ := Match(pattern, m.ID); ok {
+		if ok, _ := match(pattern, m.ID); ok {
 			out = append(out, m)
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // a bare machine has no zoneinfo; timestamps default to Asia/Shanghai
@@ -45,6 +44,10 @@ type Config struct {
 	Database  Database   `mapstructure:"database"`
 	Logging   Logging    `mapstructure:"logging"`
 	Providers []Provider `mapstructure:"providers"`
+
+	// fromEnv maps the keys set by environment variables to the variable,
+	// so that errors name what the user typed.
+	fromEnv map[string]string
 }
 
 // Server is the [server] section.
@@ -133,19 +136,20 @@ const (
 	DefaultAnthropicMaxToks = 4096
 )
 
-// SearchPaths are tried in order when neither --config nor AIGW_CONFIG is given.
-var SearchPaths = []string{"custom-config.toml", filepath.Join("config", "custom-config.toml")}
+// searchedConfig is the file name looked for, in the working folder and
+// then in config/, when neither --config nor AIGW_CONFIG is given.
+const searchedConfig = "custom-config.toml"
 
-// Find returns the config file to load: explicit, then $AIGW_CONFIG, then
+// find returns the config file to load: explicit, then $AIGW_CONFIG, then
 // the default lookup.
-func Find(explicit string) (string, error) {
+func find(explicit string) (string, error) {
 	if explicit != "" {
 		return explicit, nil
 	}
 	if env := os.Getenv("AIGW_CONFIG"); env != "" {
 		return env, nil
 	}
-	for _, p := range SearchPaths {
+	for _, p := range []string{searchedConfig, filepath.Join("config", searchedConfig)} {
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
@@ -158,7 +162,7 @@ func Find(explicit string) (string, error) {
 // is reported with the file, the key and the reason; nothing is returned
 // half-valid.
 func Load(explicit string) (*Config, error) {
-	path, err := Find(explicit)
+	path, err := find(explicit)
 	if err != nil {
 		return nil, err
 	}
@@ -200,8 +204,9 @@ func Load(explicit string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", abs, err)
 	}
+	fromEnv := envOverrides(v)
 	if err := dec.Decode(settings); err != nil {
-		return nil, fmt.Errorf("config %s: %w", abs, err)
+		return nil, fmt.Errorf("config %s: %w", abs, nameEnvInDecodeErrors(err, fromEnv))
 	}
 	if len(md.Unused) > 0 {
 		sort.Strings(md.Unused)
@@ -209,6 +214,8 @@ func Load(explicit string) (*Config, error) {
 			abs, strings.Join(md.Unused, ", "))
 	}
 	cfg.Path = abs
+	cfg.fromEnv = fromEnv
+	cfg.applyProviderEnv()
 	cfg.applyProviderDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config %s: %w", abs, err)
@@ -252,84 +259,6 @@ func commaListHook(_, to reflect.Type, data any) (any, error) {
 	return out, nil
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// expandEnv replaces ${NAME} in every string value by the environment
-// variable NAME. An unset variable is an error that names the key, because
-// an empty key or URL would fail later in a far less obvious way.
-func expandEnv(v any, path string) (map[string]any, error) {
-	out, err := expandValue(v, path)
-	if err != nil {
-		return nil, err
-	}
-	m, _ := out.(map[string]any)
-	return m, nil
-}
-
-func expandValue(v any, path string) (any, error) {
-	join := func(k string) string {
-		if path == "" {
-			return k
-		}
-		return path + "." + k
-	}
-	switch t := v.(type) {
-	case string:
-		var missing []string
-		s := envRef.ReplaceAllStringFunc(t, func(ref string) string {
-			name := envRef.FindStringSubmatch(ref)[1]
-			val, ok := os.LookupEnv(name)
-			if !ok {
-				missing = append(missing, name)
-			}
-			return val
-		})
-		if len(missing) > 0 {
-			return nil, fmt.Errorf("%s: environment variable %s is not set (export it or write the value in the file)",
-				path, strings.Join(missing, ", "))
-		}
-		return s, nil
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, val := range t {
-			e, err := expandValue(val, join(k))
-			if err != nil {
-				return nil, err
-			}
-			m[k] = e
-		}
-		return m, nil
-	case []any:
-		return expandList(t, path)
-	case []map[string]any:
-		list := make([]any, len(t))
-		for i := range t {
-			list[i] = t[i]
-		}
-		return expandList(list, path)
-	case []string:
-		list := make([]any, len(t))
-		for i := range t {
-			list[i] = t[i]
-		}
-		return expandList(list, path)
-	default:
-		return v, nil
-	}
-}
-
-func expandList(list []any, path string) ([]any, error) {
-	out := make([]any, len(list))
-	for i, val := range list {
-		e, err := expandValue(val, path+"["+strconv.Itoa(i)+"]")
-		if err != nil {
-			return nil, err
-		}
-		out[i] = e
-	}
-	return out, nil
-}
-
 func (c *Config) applyProviderDefaults() {
 	for i := range c.Providers {
 		p := &c.Providers[i]
@@ -367,7 +296,7 @@ var providerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%s: %s%s", key, fmt.Sprintf(format, args...), c.envNote(key)))
 	}
 
 	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
@@ -459,7 +388,7 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(p.BaseURL); p.BaseURL == "" {
 			bad(key("base_url"), "is required")
 		} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(key("base_url"), "%q is not an http(s) URL", p.BaseURL)
+			bad(key("base_url"), "%q is not an http(s) URL%s", p.BaseURL, c.envNote(fmt.Sprintf("providers[%d].base_url", i)))
 		}
 		if len(p.APIKeys) == 0 {
 			bad(key("api_keys"), "the key pool is empty: give one key or several, comma-separated")
@@ -511,16 +440,6 @@ func (c *Config) RedirectPath() string {
 		return p
 	}
 	return filepath.Join(filepath.Dir(c.Path), p)
-}
-
-// Provider returns the provider named name.
-func (c *Config) Provider(name string) (*Provider, bool) {
-	for i := range c.Providers {
-		if c.Providers[i].Name == name {
-			return &c.Providers[i], true
-		}
-	}
-	return nil, false
 }
 
 // Location returns the configured time zone (validated by Load).

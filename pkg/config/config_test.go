@@ -115,24 +115,24 @@ func TestFindOrder(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	t.Setenv("AIGW_CONFIG", "")
-	_, err := Find("")
+	_, err := find("")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--config")
 
 	require.NoError(t, os.MkdirAll("config", 0o755))
 	require.NoError(t, os.WriteFile("config/custom-config.toml", []byte(minimal), 0o600))
-	p, err := Find("")
+	p, err := find("")
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join("config", "custom-config.toml"), p)
 
 	require.NoError(t, os.WriteFile("custom-config.toml", []byte(minimal), 0o600))
-	p, _ = Find("")
+	p, _ = find("")
 	assert.Equal(t, "custom-config.toml", p)
 
 	t.Setenv("AIGW_CONFIG", "/elsewhere.toml")
-	p, _ = Find("")
+	p, _ = find("")
 	assert.Equal(t, "/elsewhere.toml", p)
-	p, _ = Find("explicit.toml")
+	p, _ = find("explicit.toml")
 	assert.Equal(t, "explicit.toml", p)
 }
 

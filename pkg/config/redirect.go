@@ -12,8 +12,8 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// MaxAliasSteps bounds alias chains (SPEC 3: at most 8 steps).
-const MaxAliasSteps = 8
+// maxAliasSteps bounds alias chains (SPEC 3: at most 8 steps).
+const maxAliasSteps = 8
 
 // Aliases maps an alias to its target model ("model" or "provider/model").
 // Names keep their case and dots: the file is read with a TOML decoder
@@ -37,11 +37,11 @@ func LoadAliases(path string) (Aliases, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redirect file %s: %w", path, err)
 	}
-	return ParseAliases(path, data)
+	return parseAliases(path, data)
 }
 
-// ParseAliases parses redirect file content; path is used in errors only.
-func ParseAliases(path string, data []byte) (Aliases, error) {
+// parseAliases parses redirect file content; path is used in errors only.
+func parseAliases(path string, data []byte) (Aliases, error) {
 	var f redirectFile
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
@@ -104,10 +104,10 @@ func (a Aliases) cycleFrom(name string) ([]string, bool) {
 	}
 }
 
-// Resolve follows aliases from model, at most MaxAliasSteps times.
+// Resolve follows aliases from model, at most maxAliasSteps times.
 func (a Aliases) Resolve(model string) (string, error) {
 	cur := model
-	for i := 0; i < MaxAliasSteps; i++ {
+	for i := 0; i < maxAliasSteps; i++ {
 		next, ok := a[cur]
 		if !ok {
 			return cur, nil
@@ -115,7 +115,7 @@ func (a Aliases) Resolve(model string) (string, error) {
 		cur = next
 	}
 	if _, ok := a[cur]; ok {
-		return "", fmt.Errorf("alias %q: chain longer than %d steps", model, MaxAliasSteps)
+		return "", fmt.Errorf("alias %q: chain longer than %d steps", model, maxAliasSteps)
 	}
 	return cur, nil
 }
@@ -132,7 +132,7 @@ func (a Aliases) Names() []string {
 
 // Encode renders the file content: a header comment and one sorted entry a
 // line, every name quoted so dots and case survive.
-func (a Aliases) Encode() []byte {
+func (a Aliases) encode() []byte {
 	var b bytes.Buffer
 	b.WriteString("# Model aliases for aigw (redirect file). Edited by `aigw alias set/rm`;\n")
 	b.WriteString("# an alias maps to a bare model name or to provider/model.\n\n[aliases]\n")
@@ -162,12 +162,19 @@ func quoteTOML(s string) string {
 	return b.String()
 }
 
-// WriteAliases replaces the redirect file atomically: a temp file in the
-// same folder, synced, then renamed over the old one, so a reader (the
-// running server's watcher) never sees half a file.
+// WriteAliases makes the redirect file hold exactly a. The file is edited
+// line by line, so comments, blank lines and the order of entries survive
+// `aigw alias set/rm` (see editAliases); a missing file is created. It is
+// replaced atomically: a temp file in the same folder, synced, then
+// renamed over the old one, so a reader (the running server's watcher)
+// never sees half a file.
 func WriteAliases(path string, a Aliases) error {
 	if err := a.Validate(); err != nil {
 		return err
+	}
+	content, err := aliasFileContent(path, a)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -178,7 +185,15 @@ func WriteAliases(path string, a Aliases) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(a.Encode()); err != nil {
+	// CreateTemp makes the file 0600; an edited file keeps its own mode, so
+	// a server running as another user can still read it.
+	if fi, err := os.Stat(path); err == nil {
+		if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
+			tmp.Close()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	if _, err := tmp.Write(content); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

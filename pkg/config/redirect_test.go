@@ -12,7 +12,7 @@ import (
 )
 
 func TestAliasesKeepCaseAndDots(t *testing.T) {
-	a, err := ParseAliases("r.toml", []byte(`
+	a, err := parseAliases("r.toml", []byte(`
 [aliases]
 "GPT-4.1-Fast" = "openai/gpt-4.1-mini"
 "gpt-4.1-fast" = "other"
@@ -30,12 +30,12 @@ func TestAliasesKeepCaseAndDots(t *testing.T) {
 }
 
 func TestAliasErrors(t *testing.T) {
-	_, err := ParseAliases("r.toml", []byte("[aliases]\n\"a\" = \"b\"\n\"b\" = \"a\"\n"))
+	_, err := parseAliases("r.toml", []byte("[aliases]\n\"a\" = \"b\"\n\"b\" = \"a\"\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cycle")
 	assert.Contains(t, err.Error(), "r.toml")
 
-	_, err = ParseAliases("r.toml", []byte("[alias]\n\"a\" = \"b\"\n"))
+	_, err = parseAliases("r.toml", []byte("[alias]\n\"a\" = \"b\"\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown key")
 
@@ -84,5 +84,89 @@ func TestWatchAliases(t *testing.T) {
 		assert.Contains(t, err.Error(), "not valid TOML")
 	case <-time.After(5 * time.Second):
 		t.Fatal("a broken file was not reported")
+	}
+}
+
+// commented is a hand-kept redirect file: comments, blank lines, a bare
+// key, a literal string and a trailing comment.
+const commented = `# Model aliases, kept by hand.
+# Keep the cheap ones first.
+
+[aliases]
+# fast tier
+"fast" = "GPT-4.1-Fast"   # the quick one
+"GPT-4.1-Fast" = "mock-openai/mock-gpt-4o-mini"
+
+# claude tier
+claude = 'mock-claude/claude-mock-sonnet-4-5'
+"gpt-4o" = "mock-openai/mock-gpt-4o"
+
+# trailing notes stay at the end
+`
+
+func TestWriteAliasesKeepsCommentsAndOrder(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "redirect.toml")
+	require.NoError(t, os.WriteFile(p, []byte(commented), 0o644))
+	a, err := LoadAliases(p)
+	require.NoError(t, err)
+
+	// Change one, add one, remove one.
+	a["fast"] = "gpt-4o"
+	a["Mini.V2"] = "mock-openai/mock-gpt-4o-mini"
+	delete(a, "claude")
+	require.NoError(t, WriteAliases(p, a))
+
+	got, err := os.ReadFile(p)
+	require.NoError(t, err)
+	want := `# Model aliases, kept by hand.
+# Keep the cheap ones first.
+
+[aliases]
+# fast tier
+"fast" = "gpt-4o"   # the quick one
+"GPT-4.1-Fast" = "mock-openai/mock-gpt-4o-mini"
+
+# claude tier
+"gpt-4o" = "mock-openai/mock-gpt-4o"
+"Mini.V2" = "mock-openai/mock-gpt-4o-mini"
+
+# trailing notes stay at the end
+`
+	assert.Equal(t, want, string(got))
+	back, err := LoadAliases(p)
+	require.NoError(t, err)
+	assert.Equal(t, a, back)
+	entries, _ := os.ReadDir(filepath.Dir(p))
+	assert.Len(t, entries, 1, "no temp files left behind")
+	fi, err := os.Stat(p)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), "the file keeps its mode")
+}
+
+func TestWriteAliasesEditCases(t *testing.T) {
+	cases := []struct {
+		name, in string
+		next     Aliases
+		want     string
+	}{
+		{"no table yet", "# only a comment\n", Aliases{"a": "x/1"}, "# only a comment\n\n[aliases]\n\"a\" = \"x/1\"\n"},
+		{"empty table", "[aliases]\n", Aliases{"a": "x/1"}, "[aliases]\n\"a\" = \"x/1\"\n"},
+		{"crlf kept", "# c\r\n[aliases]\r\n\"a\" = \"x/1\"\r\n", Aliases{"a": "x/2", "b": "y"}, "# c\r\n[aliases]\r\n\"a\" = \"x/2\"\r\n\"b\" = \"y\"\r\n"},
+		{"remove the last", "[aliases]\n# keep me\n\"a\" = \"x/1\"\n", Aliases{}, "[aliases]\n# keep me\n"},
+		{"hash inside a value", "[aliases]\n\"a\" = \"x#1\" # note\n", Aliases{"a": "x#2"}, "[aliases]\n\"a\" = \"x#2\" # note\n"},
+		{"unchanged line untouched", "[aliases]\n  a   =   \"x/1\"\n", Aliases{"a": "x/1", "b": "y"}, "[aliases]\n  a   =   \"x/1\"\n\"b\" = \"y\"\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "redirect.toml")
+			require.NoError(t, os.WriteFile(p, []byte(tc.in), 0o600))
+			require.NoError(t, WriteAliases(p, tc.next))
+			got, err := os.ReadFile(p)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, string(got))
+			back, err := LoadAliases(p)
+			require.NoError(t, err)
+			assert.Equal(t, tc.next, back)
+		})
 	}
 }
