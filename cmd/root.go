@@ -7,6 +7,8 @@
 package cmd
 
 import (
+	"github.com/gin-gonic/gin"
+
 	"context"
 	"errors"
 	"fmt"
@@ -76,6 +78,8 @@ func newCmdRoot(f *factory) *cobra.Command {
 
 // Execute runs the root command and returns the process exit status.
 func Execute() int {
+	// Gin's mode is process-wide; the gateway engine sets none itself.
+	gin.SetMode(gin.ReleaseMode)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newCmdRoot(newFactory(os.Stdout, os.Stderr))
