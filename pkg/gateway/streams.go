@@ -34,6 +34,15 @@ func checkEvent(ev sse.Event) error {
 	return nil
 }
 
+// errorMessage reads an upstream error event's message at path, or says
+// what happened when it has none.
+func errorMessage(data []byte, path, otherwise string) string {
+	if m := gjson.GetBytes(data, path).String(); m != "" {
+		return m
+	}
+	return otherwise
+}
+
 // chatRelay passes an OpenAI Chat Completions (or legacy Completions)
 // stream through. The stream ends with data: [DONE].
 type chatRelay struct {
@@ -70,11 +79,7 @@ func (r *chatRelay) Event(ev sse.Event) ([]byte, error) {
 		}
 	}
 	if ev.Name == "error" || bytes.HasPrefix(ev.Data, []byte(`{"error"`)) {
-		r.failed = true
-		r.failMsg = gjson.GetBytes(ev.Data, "error.message").String()
-		if r.failMsg == "" {
-			r.failMsg = "upstream sent an error event"
-		}
+		r.failed, r.failMsg = true, errorMessage(ev.Data, "error.message", "upstream sent an error event")
 	}
 	return ev.Raw, nil
 }
@@ -118,16 +123,9 @@ func (r *responsesRelay) Event(ev sse.Event) ([]byte, error) {
 	case "response.failed":
 		r.done, r.failed = true, true
 		r.takeUsage(ev.Data)
-		r.failMsg = gjson.GetBytes(ev.Data, "response.error.message").String()
-		if r.failMsg == "" {
-			r.failMsg = "upstream reported response.failed"
-		}
+		r.failMsg = errorMessage(ev.Data, "response.error.message", "upstream reported response.failed")
 	case "error":
-		r.failed = true
-		r.failMsg = gjson.GetBytes(ev.Data, "message").String()
-		if r.failMsg == "" {
-			r.failMsg = "upstream sent an error event"
-		}
+		r.failed, r.failMsg = true, errorMessage(ev.Data, "message", "upstream sent an error event")
 	}
 	return ev.Raw, nil
 }
@@ -187,11 +185,7 @@ func (r *messagesRelay) Event(ev sse.Event) ([]byte, error) {
 	case "message_stop":
 		r.done = true
 	case "error":
-		r.failed = true
-		r.failMsg = gjson.GetBytes(ev.Data, "error.message").String()
-		if r.failMsg == "" {
-			r.failMsg = "upstream sent an error event"
-		}
+		r.failed, r.failMsg = true, errorMessage(ev.Data, "error.message", "upstream sent an error event")
 	}
 	return ev.Raw, nil
 }
