@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -94,6 +95,9 @@ func (s *Server) relayWhole(c *gin.Context, rs *reqState, resp *upstreamResponse
 			rs.reject(c, newAPIError(http.StatusServiceUnavailable, codeShuttingDown, ErrShutdown.Error()))
 		case c.Request.Context().Err() != nil:
 			rs.reject(c, clientGone())
+		case errors.Is(context.Cause(resp.ctx), errStreamIdle):
+			rs.reject(c, newAPIError(http.StatusGatewayTimeout, codeUpstreamTimeout,
+				fmt.Sprintf("provider %s: %v", p.Name, errStreamIdle)))
 		case errors.Is(err, errResponseTooLarge):
 			rs.reject(c, newAPIError(http.StatusBadGateway, codeUpstreamTooLarge,
 				fmt.Sprintf("provider %s sent an answer over %d MiB (server.max_response_mb)", p.Name, s.maxResponse>>20)))

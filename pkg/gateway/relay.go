@@ -145,7 +145,7 @@ func startStream(c *gin.Context, upstream http.Header) {
 	c.Writer.WriteHeaderNow()
 }
 
-// streamRelay reads upstream events with an idle timer and writes frames
+// streamRelay reads upstream events and writes frames
 // to the client. Writes are flushed before the relay waits for the
 // upstream (and when it stops): every event leaves the moment it arrives,
 // and events that arrived together cost one write to the client. While the
@@ -157,8 +157,6 @@ type streamRelay struct {
 	provider string
 	redact   func([]byte) []byte
 	reader   *sse.Reader
-	idle     *time.Timer
-	limit    time.Duration
 	body     bytes.Buffer // kept only with store_bodies
 	keep     bool
 
@@ -178,10 +176,7 @@ type streamRelay struct {
 func (s *Server) newStreamRelay(c *gin.Context, rs *reqState, resp *upstreamResponse) *streamRelay {
 	p := rs.route.Provider
 	r := &streamRelay{c: c, resp: resp, provider: p.Name, redact: s.reg.RedactBytes, reader: sse.NewLimitedReader(resp.Body, int(s.maxResponse)),
-		limit: p.StreamIdleTimeout, keep: s.cfg.Logging.StoreBodies, lastWrite: time.Now(), pending: true, headersOnly: true}
-	if r.limit > 0 {
-		r.idle = time.AfterFunc(r.limit, func() { resp.cancel(errStreamIdle) })
-	}
+		keep: s.cfg.Logging.StoreBodies, lastWrite: time.Now(), pending: true, headersOnly: true}
 	if s.pingEvery > 0 {
 		r.pingEvery = s.pingEvery
 		r.ping = []byte(": ping\n\n")
@@ -224,11 +219,7 @@ func (r *streamRelay) next() (sse.Event, error) {
 		r.flush()
 	}
 	r.headersOnly = false
-	ev, err := r.reader.Next()
-	if r.idle != nil {
-		r.idle.Reset(r.limit)
-	}
-	return ev, err
+	return r.reader.Next()
 }
 
 // upstreamBuffered reports whether the upstream body has bytes read from
@@ -270,14 +261,11 @@ func (r *streamRelay) flush() {
 	r.mu.Unlock()
 }
 
-// stop ends the idle timer and the pings; after it nothing else writes.
+// stop ends the pings; after it nothing else writes.
 // What the last writes left buffered is not flushed here: the handler
 // returns at once and net/http sends it together with the end of the
 // chunked body, one write instead of two.
 func (r *streamRelay) stop() {
-	if r.idle != nil {
-		r.idle.Stop()
-	}
 	r.mu.Lock()
 	r.stopped = true
 	if r.pinger != nil {

@@ -34,7 +34,7 @@ const maxRetryAfter = 10 * time.Minute
 
 var (
 	errFirstByteTimeout = errors.New("upstream sent no response within the provider's timeout")
-	errStreamIdle       = errors.New("upstream stream was silent longer than the provider's stream_idle_timeout")
+	errStreamIdle       = errors.New("upstream was silent longer than the provider's stream_idle_timeout")
 )
 
 // upstreamCall is one logical request to a provider; it may take several
@@ -191,9 +191,9 @@ func (s *Server) noUsableKey(p *provider.Provider) *apiError {
 
 // attempt sends one request with one key. The returned response's body is
 // bound to a context that the caller releases with done(). The three
-// upstream timeouts are set up here and in newStreamRelay: connect (in the
-// dialer, through the context), first byte (a timer cancelling this
-// attempt), and stream idle (per event).
+// upstream timeouts are all set up here: connect (in the dialer, through
+// the context), first byte (a timer cancelling this attempt), and idle
+// (the body's reads: between stream events, or within a whole body).
 func (s *Server) attempt(ctx context.Context, p *provider.Provider, key *provider.Key, call *upstreamCall) (*upstreamResponse, error) {
 	actx, cancel := context.WithCancelCause(withConnectTimeout(ctx, p.ConnectTimeout))
 	// The shutdown grace's end (Interrupt) cuts the exchange, so the
@@ -223,7 +223,45 @@ func (s *Server) attempt(ctx context.Context, p *provider.Provider, key *provide
 		}
 		return nil, err
 	}
+	if p.StreamIdleTimeout > 0 {
+		resp.Body = newIdleBody(resp.Body, p.StreamIdleTimeout, func() { cancel(errStreamIdle) })
+	}
 	return &upstreamResponse{Response: resp, key: key, ctx: actx, cancel: cancel, unwatch: unwatch}, nil
+}
+
+// idleBody cancels the exchange when the upstream sends nothing for
+// limit: between two stream events, or in the middle of a whole body.
+type idleBody struct {
+	io.ReadCloser
+	timer *time.Timer
+	limit time.Duration
+}
+
+func newIdleBody(b io.ReadCloser, limit time.Duration, onIdle func()) *idleBody {
+	return &idleBody{ReadCloser: b, timer: time.AfterFunc(limit, onIdle), limit: limit}
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.timer.Reset(b.limit)
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.timer.Stop()
+	return b.ReadCloser.Close()
+}
+
+// Buffered passes on how many bytes the transport holds already read
+// (pkg/h1's body tells), so the relay can send events that arrived
+// together in one write.
+func (b *idleBody) Buffered() int {
+	if bb, ok := b.ReadCloser.(interface{ Buffered() int }); ok {
+		return bb.Buffered()
+	}
+	return 0
 }
 
 // upstreamURL puts path after the base URL's path and before its query, so
