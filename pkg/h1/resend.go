@@ -72,6 +72,13 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// body readies c's bodyReader for body; it lives in c so that writing a
+// request body allocates nothing.
+func (c *conn) body(body io.Reader, n int64) *bodyReader {
+	c.src = bodyReader{r: body, n: n}
+	return &c.src
+}
+
 // rewind returns req with a fresh body for a second send.
 func rewind(req *http.Request) (*http.Request, error) {
 	if req.Body == nil || req.Body == http.NoBody {

@@ -13,13 +13,10 @@ import (
 // Transport closes a connection that receives one while idle, and so does
 // this check.
 func (c *conn) reusable() bool {
-	if c.br.Buffered() > 0 || !alive(c.raw) {
+	if c.br.Buffered() > 0 || !c.peek.alive() {
 		return false
 	}
-	if c.nc == c.raw {
-		return true
-	}
-	return tlsQuiet(c)
+	return !c.key.tls || tlsQuiet(c)
 }
 
 // tlsQuiet looks for bytes the TLS layer holds: alive peeks at the TCP

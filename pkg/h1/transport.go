@@ -94,11 +94,12 @@ type connKey struct {
 type conn struct {
 	key      connKey
 	nc       net.Conn // what the HTTP bytes go through (TLS or TCP)
-	raw      net.Conn // the TCP connection under it, for the liveness peek
+	peek     *peeker  // looks at the TCP connection under nc while idle
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	read     int64 // bytes read from nc since the current request began
 	written  int64 // bytes of the current request nc accepted
+	src      bodyReader
 	limit    int64 // while reading headers, the most bytes they may take
 	idleFrom time.Time
 }
@@ -220,7 +221,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 		}
 		return nil, err
 	}
-	if err := t.writeRequest(c.bw, req); err != nil {
+	if err := t.writeRequest(c, req); err != nil {
 		return fail(fmt.Errorf("h1: write request to %s: %w", c.key.addr, err))
 	}
 	var resp *http.Response
@@ -255,7 +256,8 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 
 // writeRequest writes the request line, headers and body, then flushes.
 // Content-Length is sent when known; otherwise the body is chunked.
-func (t *Transport) writeRequest(bw *bufio.Writer, req *http.Request) error {
+func (t *Transport) writeRequest(c *conn, req *http.Request) error {
+	bw := c.bw
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
@@ -300,8 +302,9 @@ func (t *Transport) writeRequest(bw *bufio.Writer, req *http.Request) error {
 		_, _ = bw.WriteString(strconv.FormatInt(max(req.ContentLength, 0), 10))
 		_, _ = bw.WriteString("\r\n\r\n")
 		if hasBody && req.ContentLength > 0 {
-			src := &bodyReader{r: req.Body, n: req.ContentLength}
+			src := c.body(req.Body, req.ContentLength)
 			n, err := io.Copy(bw, src)
+			src.r = nil
 			if src.err != nil {
 				return &bodyReadError{fmt.Errorf("read request body: %w", src.err)}
 			}
@@ -315,8 +318,10 @@ func (t *Transport) writeRequest(bw *bufio.Writer, req *http.Request) error {
 	case hasBody:
 		_, _ = bw.WriteString("Transfer-Encoding: chunked\r\n\r\n")
 		cw := httputil.NewChunkedWriter(bw)
-		src := &bodyReader{r: req.Body, n: -1}
-		if _, err := io.Copy(cw, src); err != nil {
+		src := c.body(req.Body, -1)
+		_, err := io.Copy(cw, src)
+		src.r = nil
+		if err != nil {
 			if src.err != nil {
 				return &bodyReadError{fmt.Errorf("read request body: %w", src.err)}
 			}
@@ -467,7 +472,7 @@ func (t *Transport) dial(ctx context.Context, key connKey, serverName string) (*
 		}
 		nc = tc
 	}
-	c := &conn{key: key, nc: nc, raw: raw}
+	c := &conn{key: key, nc: nc, peek: newPeeker(raw)}
 	c.br = bufio.NewReaderSize(c, max(t.ReadBufferSize, 4096))
 	c.bw = bufio.NewWriterSize(c, max(t.WriteBufferSize, 4096))
 	return c, nil
