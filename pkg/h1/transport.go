@@ -141,6 +141,13 @@ func (c *conn) close() { _ = c.nc.Close() }
 
 // RoundTrip sends req and returns the response with its headers; the body
 // is read from the connection as the caller reads it.
+//
+// Each request reaches the upstream at most once per call, as with
+// net/http's Transport: when a reused connection fails, the request is sent
+// again on a new connection only if the old one accepted none of its
+// bytes, or if it is a GET, HEAD, OPTIONS or TRACE whose connection closed
+// before any response byte. A connection on which the upstream sent bytes
+// nobody asked for (an extra response) is closed, never reused.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		closeBody(req)
