@@ -33,7 +33,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -95,10 +94,12 @@ type connKey struct {
 type conn struct {
 	key      connKey
 	nc       net.Conn // what the HTTP bytes go through (TLS or TCP)
-	raw      net.Conn // the TCP connection under it, for the liveness peek
+	peek     *peeker  // looks at the TCP connection under nc while idle
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	read     int64 // bytes read from nc since the current request began
+	written  int64 // bytes of the current request nc accepted
+	src      bodyReader
 	limit    int64 // while reading headers, the most bytes they may take
 	idleFrom time.Time
 }
@@ -122,6 +123,14 @@ func (c *conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write counts what the connection accepts below the bufio.Writer, so that
+// RoundTrip knows whether any byte of a request reached the upstream.
+func (c *conn) Write(p []byte) (int, error) {
+	n, err := c.nc.Write(p)
+	c.written += int64(n)
+	return n, err
+}
+
 // aLongTimeAgo is a deadline in the past: setting it makes any blocked or
 // future Read/Write on the connection fail at once.
 var aLongTimeAgo = time.Unix(1, 0)
@@ -132,6 +141,13 @@ func (c *conn) close() { _ = c.nc.Close() }
 
 // RoundTrip sends req and returns the response with its headers; the body
 // is read from the connection as the caller reads it.
+//
+// Each request reaches the upstream at most once per call, as with
+// net/http's Transport: when a reused connection fails, the request is sent
+// again on a new connection only if the old one accepted none of its
+// bytes, or if it is a GET, HEAD, OPTIONS or TRACE whose connection closed
+// before any response byte. A connection on which the upstream sent bytes
+// nobody asked for (an extra response) is closed, never reused.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		closeBody(req)
@@ -183,14 +199,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		// A kept-alive connection the upstream closed while it sat idle
-		// fails before any byte of a response arrives; the request is sent
-		// once more on a fresh connection. An upstream that read the
-		// request and then hung up without a word looks the same and gets
-		// it twice; the gateway's own failover would re-send it anyway,
-		// and the liveness peek in getConn keeps the idle-close race rare.
-		// reused is false on the retry, which always dials: one retry at most.
-		if reused && c.read == 0 && ctx.Err() == nil && isConnClosedErr(err) {
+		// A reused connection can turn out dead only once the request is
+		// on its way; mayResend says when sending it again on a new
+		// connection cannot make the upstream act on it twice. reused is
+		// false on the retry, which always dials: one retry at most.
+		if reused && ctx.Err() == nil && mayResend(req, c, err) {
 			closeBody(req)
 			if body, gerr := rewind(req); gerr == nil {
 				req = body
@@ -205,7 +218,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // exchange writes req on c and reads the response headers. On error the
 // connection is closed.
 func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request) (*http.Response, error) {
-	c.read, c.limit = 0, maxHeaderBytes
+	c.read, c.written, c.limit = 0, 0, maxHeaderBytes
 	stop := context.AfterFunc(ctx, c.abort)
 	fail := func(err error) (*http.Response, error) {
 		stop()
@@ -215,7 +228,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 		}
 		return nil, err
 	}
-	if err := t.writeRequest(c.bw, req); err != nil {
+	if err := t.writeRequest(c, req); err != nil {
 		return fail(fmt.Errorf("h1: write request to %s: %w", c.key.addr, err))
 	}
 	var resp *http.Response
@@ -250,7 +263,8 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 
 // writeRequest writes the request line, headers and body, then flushes.
 // Content-Length is sent when known; otherwise the body is chunked.
-func (t *Transport) writeRequest(bw *bufio.Writer, req *http.Request) error {
+func (t *Transport) writeRequest(c *conn, req *http.Request) error {
+	bw := c.bw
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
@@ -295,19 +309,30 @@ func (t *Transport) writeRequest(bw *bufio.Writer, req *http.Request) error {
 		_, _ = bw.WriteString(strconv.FormatInt(max(req.ContentLength, 0), 10))
 		_, _ = bw.WriteString("\r\n\r\n")
 		if hasBody && req.ContentLength > 0 {
-			n, err := io.Copy(bw, io.LimitReader(req.Body, req.ContentLength))
+			src := c.body(req.Body, req.ContentLength)
+			n, err := io.Copy(bw, src)
+			src.r = nil
+			if src.err != nil {
+				return &bodyReadError{fmt.Errorf("read request body: %w", src.err)}
+			}
 			if err != nil {
-				return fmt.Errorf("read request body: %w", err)
+				return err
 			}
 			if n != req.ContentLength {
-				return fmt.Errorf("request body is %d bytes, not the %d of its ContentLength", n, req.ContentLength)
+				return &bodyReadError{fmt.Errorf("request body is %d bytes, not the %d of its ContentLength", n, req.ContentLength)}
 			}
 		}
 	case hasBody:
 		_, _ = bw.WriteString("Transfer-Encoding: chunked\r\n\r\n")
 		cw := httputil.NewChunkedWriter(bw)
-		if _, err := io.Copy(cw, req.Body); err != nil {
-			return fmt.Errorf("read request body: %w", err)
+		src := c.body(req.Body, -1)
+		_, err := io.Copy(cw, src)
+		src.r = nil
+		if err != nil {
+			if src.err != nil {
+				return &bodyReadError{fmt.Errorf("read request body: %w", src.err)}
+			}
+			return err
 		}
 		if err := cw.Close(); err != nil {
 			return err
@@ -383,7 +408,10 @@ func (b *body) release(atEOF bool) {
 	}
 	b.done = true
 	b.mu.Unlock()
-	if atEOF && b.stop() && b.keep {
+	// Bytes already read past the end of the response are an answer to no
+	// request; on a reused connection they would be taken for the next
+	// request's answer. net/http's Transport closes such a connection too.
+	if atEOF && b.stop() && b.keep && b.c.br.Buffered() == 0 {
 		b.t.putIdle(b.c)
 		return
 	}
@@ -409,9 +437,11 @@ func (t *Transport) getConn(ctx context.Context, key connKey, serverName string)
 			c.close()
 			continue
 		}
-		// A connection idle for a while may have been closed by the
-		// upstream; one non-blocking peek tells. Busy connections skip it.
-		if now.Sub(c.idleFrom) > time.Second && !alive(c.raw) {
+		// The upstream may have closed the connection while it was idle,
+		// or written to it unasked; either way it cannot carry this
+		// request. Checked on every reuse: without a reader goroutine per
+		// connection, this is when the transport can see it.
+		if !c.reusable() {
 			c.close()
 			continue
 		}
@@ -449,9 +479,9 @@ func (t *Transport) dial(ctx context.Context, key connKey, serverName string) (*
 		}
 		nc = tc
 	}
-	c := &conn{key: key, nc: nc, raw: raw}
+	c := &conn{key: key, nc: nc, peek: newPeeker(raw)}
 	c.br = bufio.NewReaderSize(c, max(t.ReadBufferSize, 4096))
-	c.bw = bufio.NewWriterSize(nc, max(t.WriteBufferSize, 4096))
+	c.bw = bufio.NewWriterSize(c, max(t.WriteBufferSize, 4096))
 	return c, nil
 }
 
@@ -612,33 +642,4 @@ func validHeaders(h http.Header) error {
 		}
 	}
 	return nil
-}
-
-// rewind returns req with a fresh body for a second send.
-func rewind(req *http.Request) (*http.Request, error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return req, nil
-	}
-	if req.GetBody == nil {
-		return nil, errors.New("body cannot be replayed")
-	}
-	b, err := req.GetBody()
-	if err != nil {
-		return nil, err
-	}
-	r := *req
-	r.Body = b
-	return &r, nil
-}
-
-func closeBody(req *http.Request) {
-	if req.Body != nil {
-		_ = req.Body.Close()
-	}
-}
-
-// isConnClosedErr reports errors of a connection the peer had closed.
-func isConnClosedErr(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
