@@ -72,7 +72,7 @@ func benchRegistry() *provider.Registry {
 	return reg
 }
 
-// BenchmarkResolve is provider.Registry.Resolve for each rule of SPEC 3.
+// BenchmarkResolve is provider.Registry.Resolve for each model resolution rule (README.md, 模型解析规则).
 func BenchmarkResolve(b *testing.B) {
 	reg := benchRegistry()
 	for _, c := range []struct{ name, model, want string }{

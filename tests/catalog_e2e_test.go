@@ -50,7 +50,7 @@ func TestCatalogFetchAddSeenByRunningServer(t *testing.T) {
 	assert.EqualValues(t, 1721172741, m.Get("created").Int(), "created comes from the upstream")
 	assert.Equal(t, "system", m.Get("owned_by").String())
 
-	require.Equal(t, http.StatusOK, s.chat(t, "gpt-4o-mini"), "a bare fetched model routes (SPEC 3 step 3)")
+	require.Equal(t, http.StatusOK, s.chat(t, "gpt-4o-mini"), "a bare fetched model routes (resolution rule 3)")
 	assert.Equal(t, "gpt-4o-mini", gjson.GetBytes(oa.last(t).Body, "model").String())
 
 	out = s.mustCLI(t, "models", "fetch", "openai", "--match", "gpt-4o*", "--add")

@@ -291,7 +291,7 @@ func (c *Config) applyProviderDefaults() {
 
 var providerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-// Validate checks every rule of SPEC section 2 and returns all problems
+// Validate checks every rule of the configuration (README.md, 配置参考) and returns all problems
 // found, each naming its key.
 func (c *Config) Validate() error {
 	var errs []error

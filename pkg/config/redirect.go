@@ -12,7 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// maxAliasSteps bounds alias chains (SPEC 3: at most 8 steps).
+// maxAliasSteps bounds alias chains (at most 8 steps, as README.md documents).
 const maxAliasSteps = 8
 
 // Aliases maps an alias to its target model ("model" or "provider/model").

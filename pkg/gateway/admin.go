@@ -29,7 +29,7 @@ const (
 // timeout is longer; the admin waits on it.
 const adminFetchTimeout = 60 * time.Second
 
-// registerAdmin adds the admin model-catalog endpoints (SPEC 4). They sit
+// registerAdmin adds the admin model-catalog endpoints (README.md, 接口). They sit
 // outside /v1: they are not proxied requests and have no log row.
 func (s *Server) registerAdmin(r *gin.RouterGroup) {
 	g := r.Group("/models", s.authAdmin)

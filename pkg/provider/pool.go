@@ -1,5 +1,5 @@
 // Package provider holds the configured upstream providers, their key pools
-// and the model resolution rules (SPEC 3 and 5).
+// and the model resolution rules (docs/architecture.md).
 package provider
 
 import (

@@ -121,10 +121,10 @@ type Route struct {
 	UpstreamModel string // what the upstream receives
 }
 
-// ErrModelNotFound is returned when no rule of SPEC 3 matches.
+// ErrModelNotFound is returned when no resolution rule matches.
 var ErrModelNotFound = errors.New("model not found")
 
-// Resolve applies SPEC 3: aliases, provider prefix, known lists, default.
+// Resolve applies the resolution rules in order: aliases, provider prefix, known lists, default.
 func (r *Registry) Resolve(model string) (Route, error) {
 	route := Route{Requested: model}
 	resolved, err := r.Aliases().Resolve(model)
