@@ -1,7 +1,7 @@
 package adapter
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 
 	"github.com/tidwall/gjson"
@@ -44,21 +44,30 @@ func NewMessagesToChatStream(meta ChatMeta) *MessagesToChatStream {
 }
 
 // Event converts one upstream SSE event and returns the frames to write
-// now (zero or more complete `data: …\n\n` frames). A returned error is
-// informational (an undecodable event, which is skipped); the stream
-// goes on.
+// now (zero or more complete `data: …\n\n` frames). An event that cannot
+// be converted (data that is not a JSON object, no event type, content
+// before message_start) ends the stream: the frames returned are an
+// OpenAI error frame, Failed reports the reason and the error returned
+// carries it too (docs/conversion.md, "Streams").
 func (s *MessagesToChatStream) Event(ev sse.Event) ([]byte, error) {
 	if s.done || ev.Comment || len(ev.Data) == 0 {
 		return nil, nil
 	}
-	d := string(ev.Data)
-	if !validJSON(d) {
-		return nil, fmt.Errorf("anthropic stream: %q event data is not valid JSON", ev.Name)
-	}
-	root := gjson.Parse(d)
+	root, why := eventObject(ev.Data)
 	name := ev.Name
-	if name == "" {
-		name = root.Get("type").Str
+	if why == "" && name == "" {
+		if name = root.Get("type").Str; name == "" {
+			why = "event has no event type (neither an event: line nor a \"type\")"
+		}
+	}
+	if why == "" && !s.started {
+		switch name {
+		case "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop":
+			why = "the stream did not begin with message_start (" + name + " came first)"
+		}
+	}
+	if why != "" {
+		return s.fail("anthropic stream: " + why)
 	}
 	var out []byte
 	switch name {
@@ -71,7 +80,6 @@ func (s *MessagesToChatStream) Event(ev sse.Event) ([]byte, error) {
 		s.takeUsage(msg.Get("usage"))
 		out = s.roleChunk(out)
 	case "content_block_start":
-		out = s.ensureStarted(out)
 		idx := root.Get("index").Int()
 		cb := root.Get("content_block")
 		blk := &chatStreamBlock{kind: 'x'}
@@ -107,7 +115,6 @@ func (s *MessagesToChatStream) Event(ev sse.Event) ([]byte, error) {
 			}
 		}
 	case "content_block_delta":
-		out = s.ensureStarted(out)
 		blk := s.blocks[root.Get("index").Int()]
 		if blk == nil {
 			return out, nil
@@ -155,14 +162,12 @@ func (s *MessagesToChatStream) Event(ev sse.Event) ([]byte, error) {
 			}
 		}
 	case "message_delta":
-		out = s.ensureStarted(out)
 		s.takeUsage(root.Get("usage"))
 		if sr := root.Get("delta.stop_reason"); sr.Type == gjson.String && !s.finished {
 			s.finish = s.mapFinish(sr.Str)
 			out = s.finishChunk(out)
 		}
 	case "message_stop":
-		out = s.ensureStarted(out)
 		s.stopped = true
 		if !s.finished {
 			if s.finish == "" {
@@ -200,8 +205,7 @@ func (s *MessagesToChatStream) Finish() []byte {
 	if s.done {
 		return nil
 	}
-	s.done, s.failed = true, true
-	s.failMsg = "upstream stream ended before message_stop"
+	s.failed, s.failMsg, s.done = true, "upstream stream ended before message_stop", true
 	return sse.AppendData(nil, OpenAIErrorBody(502, "server_error", "stream_interrupted", "", s.failMsg))
 }
 
@@ -217,8 +221,16 @@ func (s *MessagesToChatStream) Usage() Usage {
 	return u
 }
 
-// Failed reports an upstream error event or a stream cut before message_stop.
+// Failed reports an upstream error event, an event that could not be
+// converted, or a stream cut before message_stop, with the reason.
 func (s *MessagesToChatStream) Failed() (bool, string) { return s.failed, s.failMsg }
+
+// fail ends the stream with an OpenAI error frame (no [DONE] follows, so
+// the answer is never taken as complete) and returns it with the reason.
+func (s *MessagesToChatStream) fail(reason string) ([]byte, error) {
+	s.failed, s.failMsg, s.done = true, reason, true
+	return sse.AppendData(nil, OpenAIErrorBody(502, "server_error", "bad_upstream_stream", "", reason)), errors.New(reason)
+}
 
 func (s *MessagesToChatStream) mapFinish(stop string) string {
 	f := finishReason(stop)
@@ -270,16 +282,6 @@ func (s *MessagesToChatStream) start(id, model string) {
 	w.str(model)
 	s.prefix = w.b
 	s.started = true
-}
-
-// ensureStarted covers upstreams that skip message_start: every chunk
-// still gets an id and the role chunk still comes first.
-func (s *MessagesToChatStream) ensureStarted(out []byte) []byte {
-	if s.started {
-		return out
-	}
-	s.start("", "")
-	return s.roleChunk(out)
 }
 
 // chunk appends one `data:` frame whose choices[0].delta is delta.

@@ -1,7 +1,7 @@
 package adapter
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 
 	"github.com/tidwall/gjson"
@@ -48,8 +48,10 @@ func NewChatToMessagesStream(meta MessagesMeta) *ChatToMessagesStream {
 }
 
 // Event converts one upstream SSE event and returns the Anthropic frames to
-// write now. A returned error is informational (an undecodable chunk,
-// which is skipped).
+// write now. A chunk that cannot be converted (data that is neither
+// [DONE] nor a JSON object) ends the stream: the frames returned are an
+// `event: error` frame, Failed reports the reason and the error returned
+// carries it too (docs/conversion.md, "Streams").
 func (s *ChatToMessagesStream) Event(ev sse.Event) ([]byte, error) {
 	if s.done || ev.Comment || len(ev.Data) == 0 {
 		return nil, nil
@@ -57,11 +59,10 @@ func (s *ChatToMessagesStream) Event(ev sse.Event) ([]byte, error) {
 	if string(ev.Data) == "[DONE]" {
 		return s.finalize(nil), nil
 	}
-	d := string(ev.Data)
-	if !validJSON(d) {
-		return nil, fmt.Errorf("openai stream: chunk is not valid JSON")
+	root, why := eventObject(ev.Data)
+	if why != "" {
+		return s.fail("openai stream: " + why)
 	}
-	root := gjson.Parse(d)
 	if e := root.Get("error"); present(e) || ev.Name == "error" {
 		return s.upstreamError(root), nil
 	}
@@ -367,13 +368,20 @@ func (s *ChatToMessagesStream) Finish() []byte {
 	if s.finishSeen {
 		return s.finalize(nil)
 	}
-	s.failed, s.done = true, true
-	s.failMsg = "upstream stream ended before finish_reason or [DONE]"
-	return sse.AppendEvent(nil, "error", anthropicErrorBody("api_error", s.failMsg))
+	out, _ := s.fail("upstream stream ended before finish_reason or [DONE]")
+	return out
 }
 
 // Usage is the upstream-reported usage (zero until the usage chunk).
 func (s *ChatToMessagesStream) Usage() Usage { return s.usage }
 
-// Failed reports an upstream error or a stream cut before its end.
+// Failed reports an upstream error, a chunk that could not be converted,
+// or a stream cut before its end, with the reason.
 func (s *ChatToMessagesStream) Failed() (bool, string) { return s.failed, s.failMsg }
+
+// fail ends the stream with an `event: error` frame (no message_stop
+// follows) and returns it with the reason.
+func (s *ChatToMessagesStream) fail(reason string) ([]byte, error) {
+	s.failed, s.failMsg, s.done = true, reason, true
+	return sse.AppendEvent(nil, "error", anthropicErrorBody("api_error", reason)), errors.New(reason)
+}
