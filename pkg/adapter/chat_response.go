@@ -13,11 +13,10 @@ import (
 // request log. An error means the upstream sent something that is not a
 // Messages response; the gateway answers 502.
 func MessagesToChatResponse(body []byte, meta ChatMeta) ([]byte, Usage, error) {
-	s := string(body)
-	if !validJSON(s) {
-		return nil, Usage{}, errors.New("convert anthropic response: body is not valid JSON")
+	if why := checkUpstream(body); why != "" {
+		return nil, Usage{}, errors.New("convert anthropic response: body " + why)
 	}
-	root := gjson.Parse(s)
+	root := gjson.Parse(string(body))
 	if root.Get("type").Str == "error" {
 		return nil, Usage{}, fmt.Errorf("convert anthropic response: upstream error: %s", root.Get("error.message").Str)
 	}

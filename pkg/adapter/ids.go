@@ -97,9 +97,17 @@ func (t *toolNames) sanitize(name string, max int) string {
 		if *t == nil {
 			*t = make(toolNames)
 		}
-		(*t)[s] = name
+		(*t)[s] = keep(name) // the name may point into the request body
 	}
 	return s
+}
+
+// kept is the map for a Meta: nil when no name changed.
+func (t toolNames) kept() map[string]string {
+	if len(t) == 0 {
+		return nil
+	}
+	return t
 }
 
 func (t toolNames) restore(name string) string {

@@ -12,11 +12,10 @@ import (
 // Anthropic Messages response (CONVERSION 6). An error means the upstream
 // sent something that is not a chat completion; the gateway answers 502.
 func ChatToMessagesResponse(body []byte, meta MessagesMeta) ([]byte, Usage, error) {
-	s := string(body)
-	if !validJSON(s) {
-		return nil, Usage{}, errors.New("convert openai response: body is not valid JSON")
+	if why := checkUpstream(body); why != "" {
+		return nil, Usage{}, errors.New("convert openai response: body " + why)
 	}
-	root := gjson.Parse(s)
+	root := gjson.Parse(string(body))
 	if e := root.Get("error"); present(e) {
 		return nil, Usage{}, fmt.Errorf("convert openai response: upstream error: %s", upstreamMessage(502, body))
 	}
