@@ -9,7 +9,7 @@ import (
 )
 
 // MessagesToChatResponse converts a (2xx) Anthropic Messages response body
-// to an OpenAI chat.completion (CONVERSION 3). It returns the usage for the
+// to an OpenAI chat.completion (docs/conversion.md, "Responses"). It returns the usage for the
 // request log. An error means the upstream sent something that is not a
 // Messages response; the gateway answers 502.
 func MessagesToChatResponse(body []byte, meta ChatMeta) ([]byte, Usage, error) {

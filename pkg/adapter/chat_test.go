@@ -396,7 +396,7 @@ func TestA_Thinking(t *testing.T) {
 	assert.Equal(t, "reasoning_effort", e.Param)
 }
 
-// Non-stream response conversion (matrix 9's non-stream half, CONVERSION 3).
+// Non-stream response conversion (docs/conversion.md, "Responses").
 func TestA_Response(t *testing.T) {
 	body := `{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
 	"content":[{"type":"thinking","thinking":"hmm","signature":"sig"},{"type":"text","text":"Part 1. "},{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{"query":"x"}},{"type":"text","text":"Part 2."},

@@ -97,7 +97,7 @@ func OpenAIErrorType(status int) string {
 }
 
 // AnthropicErrorBody renders {"type":"error","error":{"type","message"}}
-// with the type derived from status (SPEC 8).
+// with the type derived from status (docs/conversion.md, "Errors").
 func AnthropicErrorBody(status int, message string) []byte {
 	return anthropicErrorBody(AnthropicErrorType(status), message)
 }
@@ -118,7 +118,7 @@ func anthropicErrorBody(typ, message string) []byte {
 	return w.b
 }
 
-// AnthropicErrorType maps an HTTP status to Anthropic's error type (SPEC 8).
+// AnthropicErrorType maps an HTTP status to Anthropic's error type (docs/conversion.md, "Errors").
 func AnthropicErrorType(status int) string {
 	switch status {
 	case http.StatusBadRequest:

@@ -161,7 +161,7 @@ func looksLikePhone(s string) bool {
 }
 
 // finishReason maps an Anthropic stop_reason to an OpenAI finish_reason
-// (CONVERSION 8).
+// (docs/conversion.md, "Stop reasons").
 func finishReason(stop string) string {
 	switch stop {
 	case "max_tokens", "model_context_window_exceeded", "compaction":
@@ -176,7 +176,7 @@ func finishReason(stop string) string {
 }
 
 // stopReason maps an OpenAI finish_reason to an Anthropic stop_reason
-// (CONVERSION 8); the result is always inside Anthropic's enum.
+// (docs/conversion.md, "Stop reasons"); the result is always inside Anthropic's enum.
 func stopReason(finish string) string {
 	switch finish {
 	case "length":

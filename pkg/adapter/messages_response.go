@@ -9,7 +9,7 @@ import (
 )
 
 // ChatToMessagesResponse converts a (2xx) OpenAI chat.completion body to an
-// Anthropic Messages response (CONVERSION 6). An error means the upstream
+// Anthropic Messages response (docs/conversion.md, "Responses"). An error means the upstream
 // sent something that is not a chat completion; the gateway answers 502.
 func ChatToMessagesResponse(body []byte, meta MessagesMeta) ([]byte, Usage, error) {
 	if why := checkUpstream(body); why != "" {
@@ -153,7 +153,7 @@ func contentText(c gjson.Result) string {
 }
 
 // writeAnthropicUsage writes Anthropic usage from OpenAI counts
-// (CONVERSION 9, B): input excludes the cached part.
+// (docs/conversion.md, "Usage"): input excludes the cached part.
 func writeAnthropicUsage(w *jw, u Usage) {
 	w.open()
 	w.key("input_tokens")

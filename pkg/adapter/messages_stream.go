@@ -10,7 +10,7 @@ import (
 )
 
 // ChatToMessagesStream converts an OpenAI chat.completion.chunk stream to
-// Anthropic Messages SSE events (CONVERSION 7). Blocks are strictly
+// Anthropic Messages SSE events (docs/conversion.md, "Streams"). Blocks are strictly
 // sequential: one is closed before the next opens, indexes 0, 1, 2…, and
 // every frame carries its `event:` line with the matching `type`. It is
 // not safe for concurrent use.
@@ -22,8 +22,8 @@ type ChatToMessagesStream struct {
 	failed  bool
 	failMsg string
 
-	block    int  // index of the last opened block; -1 before the first
-	open     byte // kind of the open block: 0 none, 't' text, 'h' thinking, 'u' tool_use
+	block    int       // index of the last opened block; -1 before the first
+	open     blockKind // kind of the open block; 0: none
 	openTool int64
 
 	toolBlock  map[int64]int    // OpenAI tool_calls index → Anthropic block index
@@ -95,15 +95,15 @@ func (s *ChatToMessagesStream) Event(ev sse.Event) ([]byte, error) {
 	// finish — content before finish_reason (fake-streaming providers put
 	// both in one chunk).
 	if r := reasoningText(delta); r != "" {
-		out = s.openBlock(out, 'h')
+		out = s.openBlock(out, blockThinking)
 		out = s.delta(out, "thinking_delta", "thinking", r)
 	}
 	if c := delta.Get("content"); c.Type == gjson.String && c.Str != "" {
-		out = s.openBlock(out, 't')
+		out = s.openBlock(out, blockText)
 		out = s.delta(out, "text_delta", "text", c.Str)
 	}
 	if r := delta.Get("refusal"); r.Type == gjson.String && r.Str != "" {
-		out = s.openBlock(out, 't')
+		out = s.openBlock(out, blockText)
 		out = s.delta(out, "text_delta", "text", r.Str)
 	}
 	delta.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
@@ -143,7 +143,7 @@ func (s *ChatToMessagesStream) toolCall(out []byte, tc gjson.Result) []byte {
 		}
 		out = s.closeBlock(out)
 		s.block++
-		s.open, s.openTool, s.lastTool = 'u', idx, idx
+		s.open, s.openTool, s.lastTool = blockToolUse, idx, idx
 		s.toolBlock[idx], s.toolID[idx] = s.block, id
 		s.toolsSeen = true
 		w := jw{b: make([]byte, 0, 128)}
@@ -175,7 +175,7 @@ func (s *ChatToMessagesStream) toolCall(out []byte, tc gjson.Result) []byte {
 	if args == "" {
 		return out
 	}
-	if s.open == 'u' && s.openTool == idx {
+	if s.open == blockToolUse && s.openTool == idx {
 		return s.delta(out, "input_json_delta", "partial_json", args)
 	}
 	// Arguments for a tool block already closed (interleaved parallel
@@ -231,8 +231,8 @@ func (s *ChatToMessagesStream) ensureStarted(out []byte, id, model string) []byt
 }
 
 // openBlock makes sure a block of kind k is open, closing another kind.
-func (s *ChatToMessagesStream) openBlock(out []byte, k byte) []byte {
-	if s.open == k && k != 'u' {
+func (s *ChatToMessagesStream) openBlock(out []byte, k blockKind) []byte {
+	if s.open == k && k != blockToolUse {
 		return out
 	}
 	out = s.closeBlock(out)
@@ -240,7 +240,7 @@ func (s *ChatToMessagesStream) openBlock(out []byte, k byte) []byte {
 	s.open = k
 	var cb string
 	switch k {
-	case 'h':
+	case blockThinking:
 		cb = `{"type":"thinking","thinking":"","signature":""}`
 	default:
 		cb = `{"type":"text","text":""}`
