@@ -24,23 +24,25 @@ func writeChatTools(w *jw, f *chatFields, thinking bool, names *toolNames) (json
 			return false, unsupported("response_format.type", "unsupported response_format type %q", rfType)
 		}
 	}
-	tools := jw{}
-	userTools, err := writeClientTools(&tools, f.tools, names)
+	// Written in place and taken back when there is no tool at all.
+	mark := len(w.b)
+	w.key("tools")
+	w.openArr()
+	first := len(w.b)
+	userTools, err := writeClientTools(w, f.tools, names)
 	if err != nil {
 		return false, err
 	}
 	if jsonMode {
-		writeJSONTool(&tools, f.responseFormat.Get("json_schema.schema"))
+		writeJSONTool(w, f.responseFormat.Get("json_schema.schema"))
 	}
 	if f.webSearch.IsObject() {
-		writeWebSearchTool(&tools, f.webSearch)
+		writeWebSearchTool(w, f.webSearch)
 	}
-	if len(tools.b) == 0 {
+	if len(w.b) == first {
+		w.b = w.b[:mark]
 		return jsonMode, nil
 	}
-	w.key("tools")
-	w.openArr()
-	w.b = append(w.b, tools.b...)
 	w.closeArr()
 	return jsonMode, writeChatToolChoice(w, f.toolChoice, f.parallelToolCalls, userTools, jsonMode, thinking, names)
 }

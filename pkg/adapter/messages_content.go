@@ -15,7 +15,7 @@ func messagesTurns(messages gjson.Result, names *toolNames) ([]turn, error) {
 	if !messages.IsArray() {
 		return nil, badRequest("messages", "messages must be an array")
 	}
-	var turns []turn
+	turns := make([]turn, 0, 8)
 	var err error
 	i := -1
 	messages.ForEach(func(_, m gjson.Result) bool {

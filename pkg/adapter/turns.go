@@ -90,22 +90,30 @@ func pairTools(turns []turn) []turn {
 	if !anyToolBlock(turns) {
 		return turns
 	}
-	out := make([]turn, 0, len(turns)+1)
-	var pending []string      // call ids of the last assistant turn, in order
-	open := map[string]bool{} // the same ids, unanswered so far
-	for _, t := range turns {
+	var out []turn                // nil until a turn has to be inserted
+	var pending []string          // call ids of the last assistant turn, in order
+	open := make(map[string]bool) // the same ids, unanswered so far
+	for i, t := range turns {
 		if t.role == roleAssistant {
 			if len(pending) > 0 {
+				if out == nil {
+					out = append(make([]turn, 0, len(turns)+2), turns[:i]...)
+				}
 				out = append(out, turn{role: roleUser, blocks: placeholders(pending, open, nil)})
 			}
 			pending, t.blocks = uniqueCalls(t.blocks, pending[:0], open)
-			out = append(out, t)
-			continue
+		} else {
+			t.blocks = placeholders(pending, open, answerCalls(t.blocks, open))
+			pending = pending[:0]
 		}
-		t.blocks = answerCalls(t.blocks, open)
-		t.blocks = placeholders(pending, open, t.blocks)
-		pending = pending[:0]
-		out = append(out, t)
+		if out != nil {
+			out = append(out, t)
+		} else {
+			turns[i] = t
+		}
+	}
+	if out == nil {
+		out = turns
 	}
 	if len(pending) > 0 {
 		out = append(out, turn{role: roleUser, blocks: placeholders(pending, open, nil)})
