@@ -12,16 +12,10 @@ import (
 // messages become tool_result blocks of a user turn, and consecutive turns
 // of the same role are merged. docs/conversion.md, "Requests: messages".
 func chatTurns(messages gjson.Result, sys *jw, names *toolNames) ([]turn, error) {
-	if !messages.IsArray() {
-		return nil, badRequest("messages", "messages must be an array")
-	}
 	turns := make([]turn, 0, 8)
-	var err error
-	i := -1
-	messages.ForEach(func(_, m gjson.Result) bool {
-		i++
-		turns, err = chatMessage(turns, m, "messages["+strconv.Itoa(i)+"]", sys, names)
-		return err == nil
+	err := eachMessage(messages, func(m gjson.Result, param string) (err error) {
+		turns, err = chatMessage(turns, m, param, sys, names)
+		return err
 	})
 	return turns, err
 }
@@ -29,9 +23,6 @@ func chatTurns(messages gjson.Result, sys *jw, names *toolNames) ([]turn, error)
 // chatMessage adds one OpenAI message to turns (or, for system and
 // developer messages, to sys).
 func chatMessage(turns []turn, m gjson.Result, param string, sys *jw, names *toolNames) ([]turn, error) {
-	if !m.IsObject() {
-		return nil, badRequest(param, "each message must be an object")
-	}
 	var roleName, content, toolCalls, toolCallID, cc, thinking gjson.Result
 	m.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {

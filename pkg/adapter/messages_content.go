@@ -12,19 +12,8 @@ import (
 // encoded as OpenAI content parts. docs/conversion.md, "Requests:
 // messages".
 func messagesTurns(messages gjson.Result, names *toolNames) ([]turn, error) {
-	if !messages.IsArray() {
-		return nil, badRequest("messages", "messages must be an array")
-	}
 	turns := make([]turn, 0, 8)
-	var err error
-	i := -1
-	messages.ForEach(func(_, m gjson.Result) bool {
-		i++
-		param := "messages[" + strconv.Itoa(i) + "]"
-		if !m.IsObject() {
-			err = badRequest(param, "each message must be an object")
-			return false
-		}
+	err := eachMessage(messages, func(m gjson.Result, param string) (err error) {
 		var t turn
 		switch r := m.Get("role").Str; r {
 		case "user":
@@ -37,24 +26,15 @@ func messagesTurns(messages gjson.Result, names *toolNames) ([]turn, error) {
 		}
 		// An empty turn is kept: it still ends the previous turn's tool calls.
 		turns = append(turns, t)
-		return err == nil
+		return err
 	})
 	return turns, err
 }
 
 // messagesUserBlocks reads a user message's content.
 func messagesUserBlocks(content gjson.Result, param string) ([]block, error) {
-	switch {
-	case content.Type == gjson.String:
-		if content.Str == "" {
-			return nil, nil
-		}
-		return []block{{kind: blockText, text: content.Str}}, nil
-	case content.IsArray():
-	case present(content):
-		return nil, badRequest(param+".content", "content must be a string or an array of blocks")
-	default:
-		return nil, nil
+	if !content.IsArray() {
+		return stringContent(content, param)
 	}
 	var out []block
 	var err error
@@ -85,6 +65,18 @@ func messagesUserBlocks(content gjson.Result, param string) ([]block, error) {
 		return err == nil
 	})
 	return out, err
+}
+
+// stringContent reads content that is not a block array: a string is one
+// text block (none when empty), null or missing is nothing.
+func stringContent(content gjson.Result, param string) ([]block, error) {
+	switch {
+	case content.Type == gjson.String && content.Str != "":
+		return []block{{kind: blockText, text: content.Str}}, nil
+	case content.Type == gjson.String || !present(content):
+		return nil, nil
+	}
+	return nil, badRequest(param+".content", "content must be a string or an array of blocks")
 }
 
 // messagesToolResult reads a tool_result: its content flattened to text
@@ -216,17 +208,8 @@ func pdfFilePart(name, data string) block {
 // Thinking has no signature concept upstream, and server tools ran on
 // Anthropic's side with their effect in the text: both are dropped.
 func messagesAssistantBlocks(content gjson.Result, param string, names *toolNames) ([]block, error) {
-	switch {
-	case content.Type == gjson.String:
-		if content.Str == "" {
-			return nil, nil
-		}
-		return []block{{kind: blockText, text: content.Str}}, nil
-	case content.IsArray():
-	case present(content):
-		return nil, badRequest(param+".content", "content must be a string or an array of blocks")
-	default:
-		return nil, nil
+	if !content.IsArray() {
+		return stringContent(content, param)
 	}
 	var out []block
 	var err error

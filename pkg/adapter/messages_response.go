@@ -99,20 +99,26 @@ func writeMessagesContent(w *jw, msg gjson.Result, meta *MessagesMeta) (calls in
 		if id == "" {
 			id = meta.newID("toolu_")
 		}
-		w.open()
-		w.key("type")
-		w.str("tool_use")
-		w.key("id")
-		w.str(SanitizeToolID(id))
-		w.key("name")
-		w.str(toolNames(meta.ToolNames).restore(fn.Get("name").Str))
-		w.key("input")
+		toolUseHead(w, id, fn.Get("name").Str, meta)
 		writeArgsAsInput(w, fn.Get("arguments"))
 		w.close()
 		calls++
 		return true
 	})
 	return calls, refused
+}
+
+// toolUseHead opens a tool_use block for an OpenAI tool call, up to the
+// input's key: the id made valid for Anthropic, the name restored.
+func toolUseHead(w *jw, id, name string, meta *MessagesMeta) {
+	w.open()
+	w.key("type")
+	w.str("tool_use")
+	w.key("id")
+	w.str(SanitizeToolID(id))
+	w.key("name")
+	w.str(toolNames(meta.ToolNames).restore(name))
+	w.key("input")
 }
 
 // messageID derives msg_<upstream id> (traceable to the upstream's logs),

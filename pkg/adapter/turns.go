@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -209,6 +210,28 @@ func hasKind(blocks []block, k blockKind) bool {
 		}
 	}
 	return false
+}
+
+// eachMessage calls fn for each message of a request's messages array,
+// which must be an array of objects, with the param naming it, and stops at
+// the first error.
+func eachMessage(messages gjson.Result, fn func(m gjson.Result, param string) error) error {
+	if !messages.IsArray() {
+		return badRequest("messages", "messages must be an array")
+	}
+	var err error
+	i := -1
+	messages.ForEach(func(_, m gjson.Result) bool {
+		i++
+		param := "messages[" + strconv.Itoa(i) + "]"
+		if !m.IsObject() {
+			err = badRequest(param, "each message must be an object")
+		} else {
+			err = fn(m, param)
+		}
+		return err == nil
+	})
+	return err
 }
 
 // appendTurn adds blocks as a turn of role r, merging them into the last
