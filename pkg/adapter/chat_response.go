@@ -26,7 +26,8 @@ func MessagesToChatResponse(body []byte, meta ChatMeta) ([]byte, Usage, error) {
 	}
 	usage := anthropicUsage(root.Get("usage"))
 
-	ans := readAnthropicContent(content, &meta)
+	var ans anthropicAnswer
+	ans.read(content, &meta)
 	finish := finishReason(root.Get("stop_reason").Str)
 	if ans.jsonUsed && len(ans.calls) == 0 && finish == "tool_calls" {
 		finish = "stop" // the forced JSON tool is the answer, not a call
@@ -78,11 +79,10 @@ type anthropicAnswer struct {
 	jsonUsed        bool
 }
 
-// readAnthropicContent sorts the content blocks. Server tool blocks
-// (server_tool_use, web_search_tool_result...) and citations are left
-// out: the client cannot act on server tools, their effect is in the text.
-func readAnthropicContent(content gjson.Result, meta *ChatMeta) *anthropicAnswer {
-	ans := &anthropicAnswer{}
+// read sorts the content blocks. Server tool blocks (server_tool_use,
+// web_search_tool_result...) and citations are left out: the client cannot
+// act on server tools, their effect is in the text.
+func (ans *anthropicAnswer) read(content gjson.Result, meta *ChatMeta) {
 	content.ForEach(func(_, b gjson.Result) bool {
 		switch b.Get("type").Str {
 		case "text":
@@ -114,7 +114,6 @@ func readAnthropicContent(content gjson.Result, meta *ChatMeta) *anthropicAnswer
 		ans.text.Reset()
 		ans.text.WriteString(ans.json)
 	}
-	return ans
 }
 
 // write writes the choice's message object.

@@ -154,25 +154,21 @@ func writeUserMessage(w *jw, blocks []block) {
 // writeAssistantMessage writes the text (concatenated) and tool calls of
 // an assistant turn; it writes nothing, and says so, when there are none.
 func writeAssistantMessage(w *jw, blocks []block) bool {
-	var text strings.Builder
-	calls := 0
+	text, calls := assistantText(blocks), 0
 	for _, b := range blocks {
-		switch b.kind {
-		case blockText:
-			text.WriteString(b.text)
-		case blockToolUse:
+		if b.kind == blockToolUse {
 			calls++
 		}
 	}
-	if text.Len() == 0 && calls == 0 {
+	if text == "" && calls == 0 {
 		return false
 	}
 	w.open()
 	w.key("role")
 	w.str("assistant")
 	w.key("content")
-	if text.Len() > 0 {
-		w.str(text.String())
+	if text != "" {
+		w.str(text)
 	} else {
 		w.null()
 	}
@@ -188,4 +184,27 @@ func writeAssistantMessage(w *jw, blocks []block) bool {
 	}
 	w.close()
 	return true
+}
+
+// assistantText concatenates the text blocks (without copying when there
+// is only one).
+func assistantText(blocks []block) string {
+	text := ""
+	var sb strings.Builder
+	for _, b := range blocks {
+		switch {
+		case b.kind != blockText:
+		case text == "":
+			text = b.text
+		default:
+			if sb.Len() == 0 {
+				sb.WriteString(text)
+			}
+			sb.WriteString(b.text)
+		}
+	}
+	if sb.Len() > 0 {
+		return sb.String()
+	}
+	return text
 }
