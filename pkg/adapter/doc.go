@@ -16,7 +16,7 @@
 // result in its upstream's protocol:
 //
 //   - chat_request.go, chat_sampling.go, chat_content.go,
-//     chat_tool_turns.go, chat_tools.go, chat_write.go: direction A's request.
+//     chat_tool_blocks.go, chat_tools.go, chat_write.go: direction A's request.
 //   - messages_request.go, messages_content.go, messages_tools.go,
 //     messages_write.go: direction B's request.
 //   - chat_response.go, messages_response.go: non-stream answers.
