@@ -1,7 +1,7 @@
 package adapter
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 
 	"github.com/tidwall/gjson"
@@ -10,7 +10,7 @@ import (
 )
 
 // MessagesToChatStream converts an Anthropic Messages SSE stream to OpenAI
-// chat.completion.chunk frames (CONVERSION 4), one upstream event at a
+// chat.completion.chunk frames (docs/conversion.md, "Streams"), one upstream event at a
 // time. It is not safe for concurrent use; a stream has one reader.
 type MessagesToChatStream struct {
 	meta ChatMeta
@@ -32,8 +32,19 @@ type MessagesToChatStream struct {
 	input, cacheRead, cacheCreate, output int64
 }
 
+// streamKind is what an upstream content block becomes in the chunks.
+type streamKind uint8
+
+const (
+	streamIgnored  streamKind = iota // server tools, unknown blocks
+	streamText                       // content deltas
+	streamThinking                   // reasoning_content deltas
+	streamTool                       // a client tool call
+	streamJSONTool                   // json_tool_call: its input is the content
+)
+
 type chatStreamBlock struct {
-	kind    byte // 't' text, 'h' thinking, 'u' tool_use, 'j' json-mode tool, 'x' ignored
+	kind    streamKind
 	toolIdx int
 	args    bool // some argument bytes were emitted
 }
@@ -44,153 +55,179 @@ func NewMessagesToChatStream(meta ChatMeta) *MessagesToChatStream {
 }
 
 // Event converts one upstream SSE event and returns the frames to write
-// now (zero or more complete `data: …\n\n` frames). A returned error is
-// informational (an undecodable event, which is skipped); the stream
-// goes on.
+// now (zero or more complete `data: …\n\n` frames). An event that cannot
+// be converted (data that is not a JSON object, no event type, content
+// before message_start) ends the stream: the frames returned are an
+// OpenAI error frame, Failed reports the reason and the error returned
+// carries it too (docs/conversion.md, "Streams").
 func (s *MessagesToChatStream) Event(ev sse.Event) ([]byte, error) {
 	if s.done || ev.Comment || len(ev.Data) == 0 {
 		return nil, nil
 	}
-	d := string(ev.Data)
-	if !validJSON(d) {
-		return nil, fmt.Errorf("anthropic stream: %q event data is not valid JSON", ev.Name)
-	}
-	root := gjson.Parse(d)
+	root, why := eventObject(ev.Data)
 	name := ev.Name
-	if name == "" {
-		name = root.Get("type").Str
+	if why == "" && name == "" {
+		if name = root.Get("type").Str; name == "" {
+			why = "event has no event type (neither an event: line nor a \"type\")"
+		}
 	}
-	var out []byte
+	if why == "" && !s.started {
+		switch name {
+		case "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop":
+			why = "the stream did not begin with message_start (" + name + " came first)"
+		}
+	}
+	if why != "" {
+		return s.fail("anthropic stream: " + why)
+	}
 	switch name {
 	case "message_start":
-		if s.started {
-			return nil, nil // a duplicate message_start must not restart the answer
-		}
-		msg := root.Get("message")
-		s.start(msg.Get("id").Str, msg.Get("model").Str)
-		s.takeUsage(msg.Get("usage"))
-		out = s.roleChunk(out)
+		return s.messageStart(root.Get("message")), nil
 	case "content_block_start":
-		out = s.ensureStarted(out)
-		idx := root.Get("index").Int()
-		cb := root.Get("content_block")
-		blk := &chatStreamBlock{kind: 'x'}
-		s.blocks[idx] = blk
-		switch cb.Get("type").Str {
-		case "text":
-			blk.kind = 't'
-			if t := cb.Get("text").Str; t != "" {
-				out = s.textDelta(out, "content", t)
-			}
-		case "thinking":
-			blk.kind = 'h'
-			if t := cb.Get("thinking").Str; t != "" {
-				out = s.textDelta(out, "reasoning_content", t)
-			}
-		case "tool_use":
-			name := cb.Get("name").Str
-			if s.meta.JSONMode && name == jsonToolName {
-				blk.kind = 'j'
-				s.jsonUsed = true
-				break
-			}
-			blk.kind, blk.toolIdx = 'u', s.nextTool
-			s.nextTool++
-			s.tools = true
-			out = s.toolStart(out, blk.toolIdx, cb.Get("id").Str, toolNames(s.meta.ToolNames).restore(name))
-			// Some upstreams send the whole input on the start event.
-			if in := cb.Get("input"); in.IsObject() {
-				if c := appendCompact(nil, in.Raw); string(c) != "{}" {
-					out = s.toolArgs(out, blk.toolIdx, string(c))
-					blk.args = true
-				}
-			}
-		}
+		return s.blockStart(root.Get("index").Int(), root.Get("content_block")), nil
 	case "content_block_delta":
-		out = s.ensureStarted(out)
-		blk := s.blocks[root.Get("index").Int()]
-		if blk == nil {
-			return out, nil
-		}
-		delta := root.Get("delta")
-		switch delta.Get("type").Str {
-		case "text_delta":
-			if t := delta.Get("text").Str; t != "" && blk.kind == 't' {
-				out = s.textDelta(out, "content", t)
-			}
-		case "thinking_delta":
-			if t := delta.Get("thinking").Str; t != "" && blk.kind == 'h' {
-				out = s.textDelta(out, "reasoning_content", t)
-			}
-		case "input_json_delta":
-			pj := delta.Get("partial_json").Str
-			if pj == "" {
-				break // Anthropic's first partial_json is often ""
-			}
-			switch blk.kind {
-			case 'u':
-				out = s.toolArgs(out, blk.toolIdx, pj)
-				blk.args = true
-			case 'j':
-				out = s.textDelta(out, "content", pj)
-				blk.args = true
-			}
-		}
-		// signature_delta, citations_delta: no OpenAI equivalent.
+		return s.blockDelta(s.blocks[root.Get("index").Int()], root.Get("delta")), nil
 	case "content_block_stop":
-		idx := root.Get("index").Int()
-		blk := s.blocks[idx]
-		if blk == nil {
-			return nil, nil
-		}
-		delete(s.blocks, idx)
-		if !blk.args {
-			// A tool without input streams no input_json_delta; clients
-			// JSON-parse the arguments, so send "{}".
-			switch blk.kind {
-			case 'u':
-				out = s.toolArgs(out, blk.toolIdx, "{}")
-			case 'j':
-				out = s.textDelta(out, "content", "{}")
-			}
-		}
+		return s.blockStop(root.Get("index").Int()), nil
 	case "message_delta":
-		out = s.ensureStarted(out)
 		s.takeUsage(root.Get("usage"))
 		if sr := root.Get("delta.stop_reason"); sr.Type == gjson.String && !s.finished {
 			s.finish = s.mapFinish(sr.Str)
-			out = s.finishChunk(out)
+			return s.finishChunk(nil), nil
 		}
 	case "message_stop":
-		out = s.ensureStarted(out)
-		s.stopped = true
-		if !s.finished {
-			if s.finish == "" {
-				s.finish = s.mapFinish("")
-			}
-			out = s.finishChunk(out)
-		}
-		if s.meta.IncludeUsage {
-			out = s.usageChunk(out)
-		}
-		out = append(out, sse.Done...)
-		s.done = true
+		return s.messageStop(), nil
 	case "error":
-		msg := root.Get("error.message").Str
-		if msg == "" {
-			msg = "upstream stream error"
-		}
-		typ := root.Get("error.type").Str
-		if typ == "" {
-			typ = "server_error"
-		}
-		s.failed, s.failMsg, s.done = true, msg, true
-		// The OpenAI SDKs raise on a data object with an `error` key; no
-		// [DONE] follows, so the answer is never taken as complete.
-		out = sse.AppendData(out, OpenAIErrorBody(0, typ, "", "", msg))
+		return s.upstreamError(root.Get("error")), nil
 	}
 	// ping and unknown event types: nothing ("new event types may be added").
-	return out, nil
+	return nil, nil
+}
+
+func (s *MessagesToChatStream) messageStart(msg gjson.Result) []byte {
+	if s.started {
+		return nil // a duplicate message_start must not restart the answer
+	}
+	s.start(msg.Get("id").Str, msg.Get("model").Str)
+	s.takeUsage(msg.Get("usage"))
+	return s.roleChunk(nil)
+}
+
+func (s *MessagesToChatStream) blockStart(idx int64, cb gjson.Result) []byte {
+	blk := &chatStreamBlock{kind: streamIgnored}
+	s.blocks[idx] = blk
+	switch cb.Get("type").Str {
+	case "text":
+		blk.kind = streamText
+		return s.textDelta(nil, "content", cb.Get("text").Str)
+	case "thinking":
+		blk.kind = streamThinking
+		return s.textDelta(nil, "reasoning_content", cb.Get("thinking").Str)
+	case "tool_use":
+		name := cb.Get("name").Str
+		if s.meta.JSONMode && name == jsonToolName {
+			blk.kind = streamJSONTool
+			s.jsonUsed = true
+			return nil
+		}
+		blk.kind, blk.toolIdx = streamTool, s.nextTool
+		s.nextTool++
+		s.tools = true
+		out := s.toolStart(nil, blk.toolIdx, cb.Get("id").Str, toolNames(s.meta.ToolNames).restore(name))
+		// Some upstreams send the whole input on the start event.
+		if in := cb.Get("input"); in.IsObject() {
+			if c := appendCompact(nil, in.Raw); string(c) != "{}" {
+				out = s.toolArgs(out, blk.toolIdx, string(c))
+				blk.args = true
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// blockDelta converts a content_block_delta. signature_delta and
+// citations_delta have no OpenAI equivalent.
+func (s *MessagesToChatStream) blockDelta(blk *chatStreamBlock, delta gjson.Result) []byte {
+	if blk == nil {
+		return nil
+	}
+	switch delta.Get("type").Str {
+	case "text_delta":
+		if blk.kind == streamText {
+			return s.textDelta(nil, "content", delta.Get("text").Str)
+		}
+	case "thinking_delta":
+		if blk.kind == streamThinking {
+			return s.textDelta(nil, "reasoning_content", delta.Get("thinking").Str)
+		}
+	case "input_json_delta":
+		pj := delta.Get("partial_json").Str
+		if pj == "" {
+			return nil // Anthropic's first partial_json is often ""
+		}
+		switch blk.kind {
+		case streamTool:
+			blk.args = true
+			return s.toolArgs(nil, blk.toolIdx, pj)
+		case streamJSONTool:
+			blk.args = true
+			return s.textDelta(nil, "content", pj)
+		}
+	}
+	return nil
+}
+
+func (s *MessagesToChatStream) blockStop(idx int64) []byte {
+	blk := s.blocks[idx]
+	if blk == nil {
+		return nil
+	}
+	delete(s.blocks, idx)
+	if blk.args {
+		return nil
+	}
+	// A tool without input streams no input_json_delta; clients JSON-parse
+	// the arguments, so send "{}".
+	switch blk.kind {
+	case streamTool:
+		return s.toolArgs(nil, blk.toolIdx, "{}")
+	case streamJSONTool:
+		return s.textDelta(nil, "content", "{}")
+	}
+	return nil
+}
+
+func (s *MessagesToChatStream) messageStop() []byte {
+	var out []byte
+	s.stopped = true
+	if !s.finished {
+		if s.finish == "" {
+			s.finish = s.mapFinish("")
+		}
+		out = s.finishChunk(out)
+	}
+	if s.meta.IncludeUsage {
+		out = s.usageChunk(out)
+	}
+	s.done = true
+	return append(out, sse.Done...)
+}
+
+// upstreamError passes an Anthropic error event on. The OpenAI SDKs raise
+// on a data object with an `error` key; no [DONE] follows, so the answer
+// is never taken as complete.
+func (s *MessagesToChatStream) upstreamError(e gjson.Result) []byte {
+	msg := e.Get("message").Str
+	if msg == "" {
+		msg = "upstream stream error"
+	}
+	typ := e.Get("type").Str
+	if typ == "" {
+		typ = "server_error"
+	}
+	s.failed, s.failMsg, s.done = true, msg, true
+	return sse.AppendData(nil, OpenAIErrorBody(0, typ, "", "", msg))
 }
 
 // Finish is called when the upstream stream ended (EOF). After
@@ -200,8 +237,7 @@ func (s *MessagesToChatStream) Finish() []byte {
 	if s.done {
 		return nil
 	}
-	s.done, s.failed = true, true
-	s.failMsg = "upstream stream ended before message_stop"
+	s.failed, s.failMsg, s.done = true, "upstream stream ended before message_stop", true
 	return sse.AppendData(nil, OpenAIErrorBody(502, "server_error", "stream_interrupted", "", s.failMsg))
 }
 
@@ -217,8 +253,16 @@ func (s *MessagesToChatStream) Usage() Usage {
 	return u
 }
 
-// Failed reports an upstream error event or a stream cut before message_stop.
+// Failed reports an upstream error event, an event that could not be
+// converted, or a stream cut before message_stop, with the reason.
 func (s *MessagesToChatStream) Failed() (bool, string) { return s.failed, s.failMsg }
+
+// fail ends the stream with an OpenAI error frame (no [DONE] follows, so
+// the answer is never taken as complete) and returns it with the reason.
+func (s *MessagesToChatStream) fail(reason string) ([]byte, error) {
+	s.failed, s.failMsg, s.done = true, reason, true
+	return sse.AppendData(nil, OpenAIErrorBody(502, "server_error", "bad_upstream_stream", "", reason)), errors.New(reason)
+}
 
 func (s *MessagesToChatStream) mapFinish(stop string) string {
 	f := finishReason(stop)
@@ -272,16 +316,6 @@ func (s *MessagesToChatStream) start(id, model string) {
 	s.started = true
 }
 
-// ensureStarted covers upstreams that skip message_start: every chunk
-// still gets an id and the role chunk still comes first.
-func (s *MessagesToChatStream) ensureStarted(out []byte) []byte {
-	if s.started {
-		return out
-	}
-	s.start("", "")
-	return s.roleChunk(out)
-}
-
 // chunk appends one `data:` frame whose choices[0].delta is delta.
 func (s *MessagesToChatStream) chunk(out, delta []byte, finish string) []byte {
 	out = append(out, "data: "...)
@@ -307,7 +341,11 @@ func (s *MessagesToChatStream) roleChunk(out []byte) []byte {
 	return s.chunk(out, []byte(`{"role":"assistant","content":""}`), "")
 }
 
+// textDelta emits a content or reasoning_content fragment; nothing for "".
 func (s *MessagesToChatStream) textDelta(out []byte, field, text string) []byte {
+	if text == "" {
+		return out
+	}
 	d := make([]byte, 0, len(text)+len(field)+8)
 	d = append(d, `{"`...)
 	d = append(d, field...)

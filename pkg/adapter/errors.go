@@ -97,7 +97,7 @@ func OpenAIErrorType(status int) string {
 }
 
 // AnthropicErrorBody renders {"type":"error","error":{"type","message"}}
-// with the type derived from status (SPEC 8).
+// with the type derived from status (docs/conversion.md, "Errors").
 func AnthropicErrorBody(status int, message string) []byte {
 	return anthropicErrorBody(AnthropicErrorType(status), message)
 }
@@ -118,7 +118,7 @@ func anthropicErrorBody(typ, message string) []byte {
 	return w.b
 }
 
-// AnthropicErrorType maps an HTTP status to Anthropic's error type (SPEC 8).
+// AnthropicErrorType maps an HTTP status to Anthropic's error type (docs/conversion.md, "Errors").
 func AnthropicErrorType(status int) string {
 	switch status {
 	case http.StatusBadRequest:
@@ -164,7 +164,7 @@ func isAnthropicErrorType(t string) bool {
 // {"error":"text"}, {"message":"text"}, HTML or plain text.
 func upstreamMessage(status int, body []byte) string {
 	s := string(body)
-	if validJSON(s) {
+	if checkUpstream(body) == "" {
 		r := gjson.Parse(s)
 		e := r.Get("error")
 		switch {
@@ -257,7 +257,7 @@ func OpenAIErrorFromUpstream(status int, upstreamBody []byte) []byte {
 	msg := upstreamMessage(status, upstreamBody)
 	typ, code, param := "", "", ""
 	s := string(upstreamBody)
-	if validJSON(s) {
+	if checkUpstream(upstreamBody) == "" {
 		e := gjson.Get(s, "error")
 		if e.IsObject() {
 			if t := e.Get("type"); t.Type == gjson.String {
@@ -281,7 +281,8 @@ func OpenAIErrorFromUpstream(status int, upstreamBody []byte) []byte {
 // Anthropic shape; an Anthropic-shaped body is passed through unchanged.
 func AnthropicErrorFromUpstream(status int, upstreamBody []byte) []byte {
 	s := string(upstreamBody)
-	if validJSON(s) {
+	valid := checkUpstream(upstreamBody) == ""
+	if valid {
 		r := gjson.Parse(s)
 		if r.Get("type").Str == "error" && r.Get("error").IsObject() &&
 			r.Get("error.type").Type == gjson.String && r.Get("error.message").Type == gjson.String {
@@ -289,7 +290,7 @@ func AnthropicErrorFromUpstream(status int, upstreamBody []byte) []byte {
 		}
 	}
 	typ := AnthropicErrorType(status)
-	if validJSON(s) {
+	if valid {
 		// An OpenAI-compatible upstream sometimes already uses an Anthropic
 		// type name (e.g. a proxy in front of Claude); keep it when valid.
 		if t := gjson.Get(s, "error.type"); t.Type == gjson.String && isAnthropicErrorType(t.Str) {

@@ -97,9 +97,17 @@ func (t *toolNames) sanitize(name string, max int) string {
 		if *t == nil {
 			*t = make(toolNames)
 		}
-		(*t)[s] = name
+		(*t)[s] = keep(name) // the name may point into the request body
 	}
 	return s
+}
+
+// kept is the map for a Meta: nil when no name changed.
+func (t toolNames) kept() map[string]string {
+	if len(t) == 0 {
+		return nil
+	}
+	return t
 }
 
 func (t toolNames) restore(name string) string {
@@ -153,7 +161,7 @@ func looksLikePhone(s string) bool {
 }
 
 // finishReason maps an Anthropic stop_reason to an OpenAI finish_reason
-// (CONVERSION 8).
+// (docs/conversion.md, "Stop reasons").
 func finishReason(stop string) string {
 	switch stop {
 	case "max_tokens", "model_context_window_exceeded", "compaction":
@@ -168,7 +176,7 @@ func finishReason(stop string) string {
 }
 
 // stopReason maps an OpenAI finish_reason to an Anthropic stop_reason
-// (CONVERSION 8); the result is always inside Anthropic's enum.
+// (docs/conversion.md, "Stop reasons"); the result is always inside Anthropic's enum.
 func stopReason(finish string) string {
 	switch finish {
 	case "length":

@@ -4,10 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/tidwall/gjson"
-
-	"github.com/aigw/aigw/pkg/jsonx"
+	"unsafe"
 )
 
 // jw is a minimal append-only JSON writer. Conversions build their output
@@ -192,20 +189,9 @@ func appendStringBytes(dst, s []byte) []byte {
 }
 
 // isJSONObject reports whether s is a valid JSON object (surrounding
-// whitespace allowed).
+// whitespace allowed). Tool-call arguments are JSON text inside a string
+// the gateway's check could not look into, so they are checked here.
 func isJSONObject(s string) bool {
 	t := strings.TrimSpace(s)
-	return len(t) > 0 && t[0] == '{' && validJSON(t)
+	return len(t) > 0 && t[0] == '{' && checkUpstream(unsafe.Slice(unsafe.StringData(t), len(t))) == ""
 }
-
-// maxDepth bounds JSON nesting. gjson recurses per level, so a body of a few
-// million '[' would overflow the goroutine stack — a fatal error no
-// recover() catches. Upstream bodies reach this package unchecked, so every
-// entry point checks. Real payloads (tool schemas included) stay far below.
-const maxDepth = 512
-
-// depthOK reports whether s nests arrays and objects at most maxDepth deep.
-func depthOK(s string) bool { return jsonx.DepthOKString(s, maxDepth) }
-
-// validJSON is gjson.Valid behind the depth guard.
-func validJSON(s string) bool { return depthOK(s) && gjson.Valid(s) }

@@ -9,14 +9,14 @@ import (
 )
 
 // ChatToMessagesResponse converts a (2xx) OpenAI chat.completion body to an
-// Anthropic Messages response (CONVERSION 6). An error means the upstream
-// sent something that is not a chat completion; the gateway answers 502.
+// Anthropic Messages response (docs/conversion.md, "Responses"). An error
+// means the upstream sent something that is not a chat completion; the
+// gateway answers 502.
 func ChatToMessagesResponse(body []byte, meta MessagesMeta) ([]byte, Usage, error) {
-	s := string(body)
-	if !validJSON(s) {
-		return nil, Usage{}, errors.New("convert openai response: body is not valid JSON")
+	if why := checkUpstream(body); why != "" {
+		return nil, Usage{}, errors.New("convert openai response: body " + why)
 	}
-	root := gjson.Parse(s)
+	root := gjson.Parse(string(body))
 	if e := root.Get("error"); present(e) {
 		return nil, Usage{}, fmt.Errorf("convert openai response: upstream error: %s", upstreamMessage(502, body))
 	}
@@ -44,51 +44,7 @@ func ChatToMessagesResponse(body []byte, meta MessagesMeta) ([]byte, Usage, erro
 	}
 	w.key("content")
 	w.openArr()
-	if r := reasoningText(msg); r != "" {
-		w.open()
-		w.key("type")
-		w.str("thinking")
-		w.key("thinking")
-		w.str(r)
-		w.key("signature")
-		w.str("")
-		w.close()
-	}
-	text := contentText(msg.Get("content"))
-	refused := false
-	if text == "" {
-		if r := msg.Get("refusal"); r.Type == gjson.String && r.Str != "" {
-			text, refused = r.Str, true
-		}
-	}
-	if text != "" {
-		w.open()
-		w.key("type")
-		w.str("text")
-		w.key("text")
-		w.str(text)
-		w.close()
-	}
-	calls := 0
-	msg.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
-		fn := tc.Get("function")
-		id := tc.Get("id").Str
-		if id == "" {
-			id = meta.newID("toolu_")
-		}
-		w.open()
-		w.key("type")
-		w.str("tool_use")
-		w.key("id")
-		w.str(SanitizeToolID(id))
-		w.key("name")
-		w.str(toolNames(meta.ToolNames).restore(fn.Get("name").Str))
-		w.key("input")
-		writeArgsAsInput(&w, fn.Get("arguments"))
-		w.close()
-		calls++
-		return true
-	})
+	calls, refused := writeMessagesContent(&w, msg, &meta)
 	w.closeArr()
 	stop := stopReason(choice.Get("finish_reason").Str)
 	if calls > 0 && stop == "end_turn" {
@@ -107,6 +63,62 @@ func ChatToMessagesResponse(body []byte, meta MessagesMeta) ([]byte, Usage, erro
 	writeAnthropicUsage(&w, usage)
 	w.close()
 	return w.b, usage, nil
+}
+
+// writeMessagesContent writes the content blocks of an OpenAI message:
+// thinking (from reasoning_content), text (or the refusal), then one
+// tool_use per tool call.
+func writeMessagesContent(w *jw, msg gjson.Result, meta *MessagesMeta) (calls int, refused bool) {
+	if r := reasoningText(msg); r != "" {
+		w.open()
+		w.key("type")
+		w.str("thinking")
+		w.key("thinking")
+		w.str(r)
+		w.key("signature")
+		w.str("")
+		w.close()
+	}
+	text := contentText(msg.Get("content"))
+	if text == "" {
+		if r := msg.Get("refusal"); r.Type == gjson.String && r.Str != "" {
+			text, refused = r.Str, true
+		}
+	}
+	if text != "" {
+		w.open()
+		w.key("type")
+		w.str("text")
+		w.key("text")
+		w.str(text)
+		w.close()
+	}
+	msg.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
+		fn := tc.Get("function")
+		id := tc.Get("id").Str
+		if id == "" {
+			id = meta.newID("toolu_")
+		}
+		toolUseHead(w, id, fn.Get("name").Str, meta)
+		writeArgsAsInput(w, fn.Get("arguments"))
+		w.close()
+		calls++
+		return true
+	})
+	return calls, refused
+}
+
+// toolUseHead opens a tool_use block for an OpenAI tool call, up to the
+// input's key: the id made valid for Anthropic, the name restored.
+func toolUseHead(w *jw, id, name string, meta *MessagesMeta) {
+	w.open()
+	w.key("type")
+	w.str("tool_use")
+	w.key("id")
+	w.str(SanitizeToolID(id))
+	w.key("name")
+	w.str(toolNames(meta.ToolNames).restore(name))
+	w.key("input")
 }
 
 // messageID derives msg_<upstream id> (traceable to the upstream's logs),
@@ -154,7 +166,7 @@ func contentText(c gjson.Result) string {
 }
 
 // writeAnthropicUsage writes Anthropic usage from OpenAI counts
-// (CONVERSION 9, B): input excludes the cached part.
+// (docs/conversion.md, "Usage"): input excludes the cached part.
 func writeAnthropicUsage(w *jw, u Usage) {
 	w.open()
 	w.key("input_tokens")

@@ -1,7 +1,7 @@
 package adapter
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 
 	"github.com/tidwall/gjson"
@@ -10,7 +10,7 @@ import (
 )
 
 // ChatToMessagesStream converts an OpenAI chat.completion.chunk stream to
-// Anthropic Messages SSE events (CONVERSION 7). Blocks are strictly
+// Anthropic Messages SSE events (docs/conversion.md, "Streams"). Blocks are strictly
 // sequential: one is closed before the next opens, indexes 0, 1, 2…, and
 // every frame carries its `event:` line with the matching `type`. It is
 // not safe for concurrent use.
@@ -22,8 +22,8 @@ type ChatToMessagesStream struct {
 	failed  bool
 	failMsg string
 
-	block    int  // index of the last opened block; -1 before the first
-	open     byte // kind of the open block: 0 none, 't' text, 'h' thinking, 'u' tool_use
+	block    int       // index of the last opened block; -1 before the first
+	open     blockKind // kind of the open block; 0: none
 	openTool int64
 
 	toolBlock  map[int64]int    // OpenAI tool_calls index → Anthropic block index
@@ -48,8 +48,10 @@ func NewChatToMessagesStream(meta MessagesMeta) *ChatToMessagesStream {
 }
 
 // Event converts one upstream SSE event and returns the Anthropic frames to
-// write now. A returned error is informational (an undecodable chunk,
-// which is skipped).
+// write now. A chunk that cannot be converted (data that is neither
+// [DONE] nor a JSON object) ends the stream: the frames returned are an
+// `event: error` frame, Failed reports the reason and the error returned
+// carries it too (docs/conversion.md, "Streams").
 func (s *ChatToMessagesStream) Event(ev sse.Event) ([]byte, error) {
 	if s.done || ev.Comment || len(ev.Data) == 0 {
 		return nil, nil
@@ -57,11 +59,10 @@ func (s *ChatToMessagesStream) Event(ev sse.Event) ([]byte, error) {
 	if string(ev.Data) == "[DONE]" {
 		return s.finalize(nil), nil
 	}
-	d := string(ev.Data)
-	if !validJSON(d) {
-		return nil, fmt.Errorf("openai stream: chunk is not valid JSON")
+	root, why := eventObject(ev.Data)
+	if why != "" {
+		return s.fail("openai stream: " + why)
 	}
-	root := gjson.Parse(d)
 	if e := root.Get("error"); present(e) || ev.Name == "error" {
 		return s.upstreamError(root), nil
 	}
@@ -94,15 +95,15 @@ func (s *ChatToMessagesStream) Event(ev sse.Event) ([]byte, error) {
 	// finish — content before finish_reason (fake-streaming providers put
 	// both in one chunk).
 	if r := reasoningText(delta); r != "" {
-		out = s.openBlock(out, 'h')
+		out = s.openBlock(out, blockThinking)
 		out = s.delta(out, "thinking_delta", "thinking", r)
 	}
 	if c := delta.Get("content"); c.Type == gjson.String && c.Str != "" {
-		out = s.openBlock(out, 't')
+		out = s.openBlock(out, blockText)
 		out = s.delta(out, "text_delta", "text", c.Str)
 	}
 	if r := delta.Get("refusal"); r.Type == gjson.String && r.Str != "" {
-		out = s.openBlock(out, 't')
+		out = s.openBlock(out, blockText)
 		out = s.delta(out, "text_delta", "text", r.Str)
 	}
 	delta.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
@@ -142,7 +143,7 @@ func (s *ChatToMessagesStream) toolCall(out []byte, tc gjson.Result) []byte {
 		}
 		out = s.closeBlock(out)
 		s.block++
-		s.open, s.openTool, s.lastTool = 'u', idx, idx
+		s.open, s.openTool, s.lastTool = blockToolUse, idx, idx
 		s.toolBlock[idx], s.toolID[idx] = s.block, id
 		s.toolsSeen = true
 		w := jw{b: make([]byte, 0, 128)}
@@ -152,14 +153,7 @@ func (s *ChatToMessagesStream) toolCall(out []byte, tc gjson.Result) []byte {
 		w.key("index")
 		w.int(int64(s.block))
 		w.key("content_block")
-		w.open()
-		w.key("type")
-		w.str("tool_use")
-		w.key("id")
-		w.str(SanitizeToolID(id))
-		w.key("name")
-		w.str(toolNames(s.meta.ToolNames).restore(fn.Get("name").Str))
-		w.key("input")
+		toolUseHead(&w, id, fn.Get("name").Str, &s.meta)
 		w.raw("{}")
 		w.close()
 		w.close()
@@ -174,7 +168,7 @@ func (s *ChatToMessagesStream) toolCall(out []byte, tc gjson.Result) []byte {
 	if args == "" {
 		return out
 	}
-	if s.open == 'u' && s.openTool == idx {
+	if s.open == blockToolUse && s.openTool == idx {
 		return s.delta(out, "input_json_delta", "partial_json", args)
 	}
 	// Arguments for a tool block already closed (interleaved parallel
@@ -230,8 +224,8 @@ func (s *ChatToMessagesStream) ensureStarted(out []byte, id, model string) []byt
 }
 
 // openBlock makes sure a block of kind k is open, closing another kind.
-func (s *ChatToMessagesStream) openBlock(out []byte, k byte) []byte {
-	if s.open == k && k != 'u' {
+func (s *ChatToMessagesStream) openBlock(out []byte, k blockKind) []byte {
+	if s.open == k && k != blockToolUse {
 		return out
 	}
 	out = s.closeBlock(out)
@@ -239,7 +233,7 @@ func (s *ChatToMessagesStream) openBlock(out []byte, k byte) []byte {
 	s.open = k
 	var cb string
 	switch k {
-	case 'h':
+	case blockThinking:
 		cb = `{"type":"thinking","thinking":"","signature":""}`
 	default:
 		cb = `{"type":"text","text":""}`
@@ -367,13 +361,20 @@ func (s *ChatToMessagesStream) Finish() []byte {
 	if s.finishSeen {
 		return s.finalize(nil)
 	}
-	s.failed, s.done = true, true
-	s.failMsg = "upstream stream ended before finish_reason or [DONE]"
-	return sse.AppendEvent(nil, "error", anthropicErrorBody("api_error", s.failMsg))
+	out, _ := s.fail("upstream stream ended before finish_reason or [DONE]")
+	return out
 }
 
 // Usage is the upstream-reported usage (zero until the usage chunk).
 func (s *ChatToMessagesStream) Usage() Usage { return s.usage }
 
-// Failed reports an upstream error or a stream cut before its end.
+// Failed reports an upstream error, a chunk that could not be converted,
+// or a stream cut before its end, with the reason.
 func (s *ChatToMessagesStream) Failed() (bool, string) { return s.failed, s.failMsg }
+
+// fail ends the stream with an `event: error` frame (no message_stop
+// follows) and returns it with the reason.
+func (s *ChatToMessagesStream) fail(reason string) ([]byte, error) {
+	s.failed, s.failMsg, s.done = true, reason, true
+	return sse.AppendEvent(nil, "error", anthropicErrorBody("api_error", reason)), errors.New(reason)
+}

@@ -64,12 +64,12 @@ func TestB_Request(t *testing.T) {
 		assert.False(t, r.Get("stream_options").Exists())
 	})
 	t.Run("stream asks for usage", func(t *testing.T) {
-		r, meta := convB(t, `{"model":"m","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"hello there"}]}`, MessagesRequestOptions{UpstreamModel: "o3", MaxCompletionTokens: true})
+		r, meta := convB(t, `{"model":"m","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"hello there"}]}`, MessagesRequestOptions{UpstreamModel: "o3"})
 		assert.True(t, meta.Stream)
 		assert.True(t, r.Get("stream").Bool())
 		assert.True(t, r.Get("stream_options.include_usage").Bool())
-		assert.EqualValues(t, 10, r.Get("max_completion_tokens").Int())
-		assert.False(t, r.Get("max_tokens").Exists())
+		assert.EqualValues(t, 10, r.Get("max_tokens").Int())
+		assert.False(t, r.Get("max_completion_tokens").Exists())
 		assert.Greater(t, meta.EstimatedInputTokens, 0)
 	})
 	t.Run("system array with cache_control becomes a plain string", func(t *testing.T) {
@@ -161,12 +161,13 @@ func TestB_Request(t *testing.T) {
 			assert.Equal(t, strings.Contains(in, "disable_parallel"), r.Get("parallel_tool_calls").Exists(), in)
 		}
 	})
-	t.Run("thinking maps to reasoning_effort only when asked", func(t *testing.T) {
+	t.Run("thinking is not sent", func(t *testing.T) {
+		// Non-reasoning models reject reasoning_effort, and Claude Code
+		// sends thinking on most requests.
 		body := `{"model":"m","max_tokens":10,"thinking":{"type":"enabled","budget_tokens":5000},"messages":[{"role":"user","content":"q"}]}`
 		r, _ := convB(t, body)
 		assert.False(t, r.Get("reasoning_effort").Exists())
-		r, _ = convB(t, body, MessagesRequestOptions{UpstreamModel: "o3", ReasoningEffort: true})
-		assert.Equal(t, "high", r.Get("reasoning_effort").Str)
+		assert.False(t, r.Get("thinking").Exists())
 	})
 	t.Run("output_format", func(t *testing.T) {
 		r, _ := convB(t, `{"model":"m","max_tokens":10,"output_format":{"type":"json_schema","schema":{"type":"object"}},"messages":[{"role":"user","content":"q"}]}`)

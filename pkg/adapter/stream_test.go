@@ -525,15 +525,19 @@ func TestStreamB_Edge(t *testing.T) {
 }
 
 func TestStreamA_Edge(t *testing.T) {
-	t.Run("events before message_start still start the answer", func(t *testing.T) {
+	t.Run("events before message_start fail the stream", func(t *testing.T) {
+		// Without message_start there is no id or model to answer with:
+		// an error frame, not an empty "stop" (see TestStreamA_Malformed).
 		in := "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n" +
 			"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\n\n" +
 			"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
-		out := runStream(t, NewMessagesToChatStream(ChatMeta{UpstreamModel: "claude-x"}), []byte(in))
-		r := checkOpenAIStream(t, out)
-		assert.True(t, r.done)
-		assert.Equal(t, "hi", r.acc.Choices[0].Message.Content)
-		assert.Equal(t, "claude-x", r.acc.Model)
+		conv := NewMessagesToChatStream(ChatMeta{UpstreamModel: "claude-x"})
+		r := checkOpenAIStream(t, runStream(t, conv, []byte(in)))
+		assert.False(t, r.done)
+		assert.True(t, r.errFrame.Exists())
+		failed, reason := conv.Failed()
+		assert.True(t, failed)
+		assert.Contains(t, reason, "message_start")
 	})
 	t.Run("restored tool names", func(t *testing.T) {
 		in := "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{\"input_tokens\":1}}}\n\n" +

@@ -12,13 +12,9 @@ import (
 // token, a flat 1600 per image, 2000 per PDF page-sized chunk), not a
 // tokenizer: good for budgeting, not billing.
 func EstimateInputTokens(messagesBody []byte) (int, error) {
-	s := string(messagesBody)
-	if !validJSON(s) {
-		return 0, badRequest("", "request body is not valid JSON")
-	}
-	root := gjson.Parse(s)
-	if !root.IsObject() {
-		return 0, badRequest("", "request body must be a JSON object")
+	root, err := parseBody(messagesBody)
+	if err != nil {
+		return 0, err
 	}
 	if m := root.Get("messages"); !m.IsArray() {
 		return 0, badRequest("messages", "messages must be an array")

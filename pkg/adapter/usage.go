@@ -54,7 +54,7 @@ func openAIUsage(r gjson.Result) Usage {
 
 // AnthropicUsage reads an Anthropic `usage` object. PromptTokens =
 // input_tokens + cache_read + cache_creation, because Anthropic's
-// input_tokens excludes the cached parts (CONVERSION 9).
+// input_tokens excludes the cached parts (docs/conversion.md, "Usage").
 func AnthropicUsage(usageJSON []byte) Usage {
 	return anthropicUsage(gjson.ParseBytes(usageJSON))
 }
@@ -72,7 +72,7 @@ func anthropicUsage(r gjson.Result) Usage {
 	return u
 }
 
-// writeOpenAIUsage writes an OpenAI usage object (CONVERSION 9, A):
+// writeOpenAIUsage writes an OpenAI usage object (docs/conversion.md, "Usage"):
 // cached_tokens is the cache read; the Anthropic counts ride along as
 // extension fields for clients that bill cache writes.
 func writeOpenAIUsage(w *jw, u Usage) {
@@ -96,7 +96,7 @@ func writeOpenAIUsage(w *jw, u Usage) {
 }
 
 // anthropicInput is the non-cached input count Anthropic clients expect:
-// max(prompt - cache_read - cache_creation, 0) (CONVERSION 9, B).
+// max(prompt - cache_read - cache_creation, 0) (docs/conversion.md, "Usage").
 func anthropicInput(u Usage) int64 {
 	n := u.PromptTokens - u.CacheReadTokens - u.CacheCreationTokens
 	if n < 0 {
