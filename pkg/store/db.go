@@ -42,9 +42,8 @@ type DB struct {
 	// SQLite file, or ./data for PostgreSQL.
 	dataDir string
 
-	// logInsert writes log rows to a SQLite file with a statement
-	// compiled once (see sqliteInsert); nil for PostgreSQL and :memory:.
-	logInsert *sqliteInsert
+	// logInsert is the writer's prepared INSERT (see insertLogs).
+	logInsert logInsert
 }
 
 // OpenOption changes how Open behaves.
@@ -149,9 +148,8 @@ func (db *DB) Ping(ctx context.Context) error {
 // drained.
 func (db *DB) Close() error {
 	var errs []error
-	if db.logInsert != nil {
-		errs = append(errs, db.logInsert.close())
-		db.logInsert = nil
+	if err := db.closeInsert(); err != nil {
+		errs = append(errs, err)
 	}
 	for _, p := range db.pools {
 		if err := p.Close(); err != nil {

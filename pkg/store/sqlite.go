@@ -72,7 +72,6 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 		db.read = w
 		return nil
 	}
-	db.logInsert = &sqliteInsert{path: path, query: db.insertLogsSQL(1)}
 	r, err := db.openSQLitePool(ctx, withParams(dsn, busy, "_pragma=query_only(1)"), 4, path)
 	if err != nil {
 		return err
