@@ -90,4 +90,3 @@ func TestConnectionHealthFollowsTheDatabase(t *testing.T) {
 	proxy.Up()
 	waitFor(t, 15*time.Second, "the ping to work again", func() bool { return conn.Health() == nil })
 }
-
