@@ -11,13 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestWriterDefaultsBoundWhatAHardKillLoses pins the flush window: a kill -9
-// loses at most the rows of the last FlushInterval (or BatchSize rows).
+// TestWriterDefaultsBoundWhatAHardKillLoses pins what rows live only in
+// memory: those of the last FlushInterval (or BatchSize rows), and, while
+// traffic outruns the database, at most QueueSize more (about 100 ms of
+// the writer's throughput; the rest goes to the spill file).
 func TestWriterDefaultsBoundWhatAHardKillLoses(t *testing.T) {
 	var o WriterOptions
 	o.defaults(time.UTC, t.TempDir())
 	assert.Equal(t, 100*time.Millisecond, o.FlushInterval)
 	assert.Equal(t, 256, o.BatchSize)
+	assert.Equal(t, 2048, o.QueueSize)
 	assert.Equal(t, spillFileName, filepath.Base(o.SpillPath))
 }
 

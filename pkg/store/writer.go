@@ -18,7 +18,11 @@ type WriterOptions struct {
 	Location *time.Location
 	Logger   *slog.Logger
 
-	// QueueSize bounds the channel between Enqueue and the writer (8192).
+	// QueueSize bounds the channel between Enqueue and the writer (2048).
+	// Rows in it die with the process, so it is kept to about 100 ms of
+	// the writer's throughput: when traffic outruns the database, rows
+	// beyond it go to the spill file (kept by the OS across a crash of the
+	// process) instead of piling up in memory.
 	QueueSize int
 	// BatchSize is the most rows per insert (256); FlushInterval the
 	// longest a row waits for its batch to fill (100ms). A hard kill of
@@ -47,7 +51,7 @@ func (o *WriterOptions) defaults(loc *time.Location, dataDir string) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	setDefault(&o.QueueSize, 8192)
+	setDefault(&o.QueueSize, 2048)
 	setDefault(&o.BatchSize, 256)
 	setDefault(&o.FlushInterval, 100*time.Millisecond)
 	setDefault(&o.RetryMin, 100*time.Millisecond)
