@@ -93,17 +93,8 @@ func TestServeStartsWithoutItsDatabase(t *testing.T) {
 // on a port where nothing listens, starts, proxies and is ready.
 func TestBinaryServesWithPostgresRefusing(t *testing.T) {
 	dir := t.TempDir()
-	up := newFakeUpstream(t, chatOrError)
-	gwAddr := freeAddr(t)
-	cfg := oneProviderConfig(up.URL, "") + fmt.Sprintf(`
-[server]
-listen = %q
-[database]
-driver = "postgres"
-dsn = "postgres://aigw:s3cret-pw@%s/aigw?sslmode=disable"
-`, gwAddr, freeAddr(t))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "aigw.toml"), []byte(cfg), 0o600))
-	_, logs := startAigw(t, dir, "http://"+gwAddr+"/healthz", "serve", "-c", "aigw.toml")
+	gwAddr, _, logs := startServeBinary(t, dir, fmt.Sprintf(`driver = "postgres"
+dsn = "postgres://aigw:s3cret-pw@%s/aigw?sslmode=disable"`, freeAddr(t)))
 
 	status, id, body := storeSend("http://"+gwAddr, storeChatBody)
 	require.Equal(t, http.StatusOK, status, "%s\n%s", body, logs.String())

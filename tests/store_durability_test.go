@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -27,17 +28,8 @@ import (
 // inserted), and rows of requests still in flight.
 func TestStoreHardKillAfterABurstLosesNoAnsweredRow(t *testing.T) {
 	dir := t.TempDir()
-	up := newFakeUpstream(t, chatOrError)
-	gwAddr := freeAddr(t)
-	cfg := oneProviderConfig(up.URL, "") + fmt.Sprintf(`
-[server]
-listen = %q
-[database]
-driver = "sqlite"
-dsn = "data/aigw.db"
-`, gwAddr)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "aigw.toml"), []byte(cfg), 0o600))
-	serve, logs := startAigw(t, dir, "http://"+gwAddr+"/healthz", "serve", "-c", "aigw.toml")
+	gwAddr, serve, logs := startServeBinary(t, dir, `driver = "sqlite"
+dsn = "data/aigw.db"`)
 
 	const workers, perWorker = 16, 40
 	var (
@@ -88,17 +80,8 @@ dsn = "data/aigw.db"
 // may be lost.
 func TestStoreHardKillDuringABurstLosesOnlyTheLastWindow(t *testing.T) {
 	dir := t.TempDir()
-	up := newFakeUpstream(t, chatOrError)
-	gwAddr := freeAddr(t)
-	cfg := oneProviderConfig(up.URL, "") + fmt.Sprintf(`
-[server]
-listen = %q
-[database]
-driver = "sqlite"
-dsn = "data/aigw.db"
-`, gwAddr)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "aigw.toml"), []byte(cfg), 0o600))
-	serve, logs := startAigw(t, dir, "http://"+gwAddr+"/healthz", "serve", "-c", "aigw.toml")
+	gwAddr, serve, logs := startServeBinary(t, dir, `driver = "sqlite"
+dsn = "data/aigw.db"`)
 
 	type answer struct {
 		id string
@@ -154,4 +137,17 @@ dsn = "data/aigw.db"
 	require.Greater(t, old, 100, "a real burst\n%s", logs.String())
 	t.Logf("%d answered, %d more than 200 ms before the kill; lost: %d of those, %d of the last 200 ms", len(answers), old, lost, lostRecent)
 	assert.Zero(t, lost, "rows of requests answered more than 200 ms before kill -9 were lost")
+}
+
+// startServeBinary runs `aigw serve` in dir, on a free port, with one
+// provider (a fake upstream answering chat) and dbTOML as its [database]
+// section.
+func startServeBinary(t *testing.T, dir, dbTOML string) (addr string, serve *exec.Cmd, logs *syncBuffer) {
+	t.Helper()
+	up := newFakeUpstream(t, chatOrError)
+	addr = freeAddr(t)
+	cfg := oneProviderConfig(up.URL, "") + fmt.Sprintf("\n[server]\nlisten = %q\n[database]\n%s\n", addr, dbTOML)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "aigw.toml"), []byte(cfg), 0o600))
+	serve, logs = startAigw(t, dir, "http://"+addr+"/healthz", "serve", "-c", "aigw.toml")
+	return addr, serve, logs
 }

@@ -191,23 +191,30 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 // across several gateway instances.
 func pollCatalog(ctx context.Context, db *store.Connection, reg *provider.Registry, log *slog.Logger) {
 	last, _ := db.CatalogVersion(ctx)
-	t := time.NewTicker(catalogPoll)
+	onTicks(ctx, catalogPoll, func() {
+		v, err := db.CatalogVersion(ctx)
+		if err != nil || v == last {
+			return
+		}
+		if err := catalog.LoadInto(ctx, db, reg); err != nil {
+			log.Warn("reload fetched models", "error", err)
+			return
+		}
+		last = v
+		log.Info("fetched models reloaded")
+	})
+}
+
+// onTicks calls fn every period until ctx ends.
+func onTicks(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			fn()
 		}
-		v, err := db.CatalogVersion(ctx)
-		if err != nil || v == last {
-			continue
-		}
-		if err := catalog.LoadInto(ctx, db, reg); err != nil {
-			log.Warn("reload fetched models", "error", err)
-			continue
-		}
-		last = v
-		log.Info("fetched models reloaded")
 	}
 }
