@@ -33,11 +33,11 @@ func getReadyVerbose(t *testing.T, base string) (int, readyVerbose) {
 	return status, v
 }
 
-// TestServeStartsWithoutItsDatabase: `aigw serve` with PostgreSQL down
+// TestReadyServeStartsWithoutItsDatabase: `aigw serve` with PostgreSQL down
 // from the start serves anyway and is ready; /readyz?verbose and /metrics
 // show the database down; the rows of the requests answered meanwhile
 // reach the database once it is back (opened, migrated, spill replayed).
-func TestServeStartsWithoutItsDatabase(t *testing.T) {
+func TestReadyServeStartsWithoutItsDatabase(t *testing.T) {
 	t.Chdir(t.TempDir()) // the spill file goes to ./data
 	up := newFakeUpstream(t, chatOrError)
 	db := testdb.Postgres(t)
@@ -89,9 +89,9 @@ func TestServeStartsWithoutItsDatabase(t *testing.T) {
 	assert.Contains(t, srv.Logs.String(), "log database connected")
 }
 
-// TestBinaryServesWithPostgresRefusing: the real binary, its PostgreSQL DSN
+// TestReadyBinaryServesWithPostgresRefusing: the real binary, its PostgreSQL DSN
 // on a port where nothing listens, starts, proxies and is ready.
-func TestBinaryServesWithPostgresRefusing(t *testing.T) {
+func TestReadyBinaryServesWithPostgresRefusing(t *testing.T) {
 	dir := t.TempDir()
 	gwAddr, _, logs := startServeBinary(t, dir, fmt.Sprintf(`driver = "postgres"
 dsn = "postgres://aigw:s3cret-pw@%s/aigw?sslmode=disable"`, freeAddr(t)))
