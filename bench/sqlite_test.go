@@ -44,7 +44,9 @@ func BenchmarkSQLiteInsert(b *testing.B) {
 	}{
 		{"256-per-stmt", 256, "", false},
 		{"16-per-stmt", 16, "", false},
+		{"8-per-stmt/temp_store=MEMORY", 8, "PRAGMA temp_store=MEMORY", false},
 		{"16-per-stmt/temp_store=MEMORY", 16, "PRAGMA temp_store=MEMORY", false},
+		{"32-per-stmt/temp_store=MEMORY", 32, "PRAGMA temp_store=MEMORY", false},
 		{"16-per-stmt/temp_store=MEMORY/fewer-indexes", 16, "PRAGMA temp_store=MEMORY", true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
