@@ -226,9 +226,6 @@ func (w *Writer) Spilled() int64 { return w.spill.rows() }
 // Written is the number of rows this writer inserted.
 func (w *Writer) Written() uint64 { return w.written.Load() }
 
-// SpillPath is the spill file.
-func (w *Writer) SpillPath() string { return w.spill.path }
-
 // Close stops accepting rows into the queue, writes everything queued, and
 // returns when every row is in the database or, if the database is still
 // failing after ShutdownRetry or ctx ends, in the spill file. It returns an
