@@ -1,8 +1,6 @@
 // Package migrations holds aigw's versioned SQL schema, one set per SQL
 // dialect, embedded in the binary so a bare machine needs no files besides
-// the config. Files are NNNNN_name.sql in goose's format (-- +goose Up /
-// -- +goose Down), which pkg/store reads and applies with goose's
-// bookkeeping table, as releases that ran github.com/pressly/goose did.
+// the config. Migrations are goose-formatted (-- +goose Up / Down).
 package migrations
 
 import (
@@ -17,7 +15,7 @@ import (
 var files embed.FS
 
 // For returns the migrations of one dialect ("sqlite" or "postgres"),
-// rooted so that the .sql files are at the top level.
+// rooted so that goose sees the .sql files at the top level.
 func For(dialect string) (fs.FS, error) {
 	switch dialect {
 	case "sqlite", "postgres":

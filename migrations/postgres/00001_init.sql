@@ -2,7 +2,7 @@
 --
 -- Timestamps are timestamptz: stored as instants, shown in the session time
 -- zone, which aigw sets to [database] timezone on every connection.
--- Several aigw instances may share this database; migrations run
+-- Several aigw instances may share this database; goose runs migrations
 -- under a PostgreSQL advisory lock so concurrent starts are safe.
 
 -- +goose Up
