@@ -3,14 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/store"
-	"github.com/aigw/aigw/pkg/store/sqliteraw"
 )
 
 // logCols mirrors pkg/store's request_logs columns (23 besides id).
@@ -26,7 +21,7 @@ var logCols = []string{
 // on the real schema (store.Open runs the migrations: a unique index and
 // five secondary indexes), by rows per INSERT statement and settings:
 //
-// (What the writer does now is BenchmarkSQLiteInsertPrepared.)
+// (What the writer does end to end, queue included, is BenchmarkLogEnqueue.)
 //
 //   - The driver binds parameter i by scanning the whole argument list, so
 //     a statement of n parameters costs O(n^2): 256 rows per statement (as
@@ -49,7 +44,9 @@ func BenchmarkSQLiteInsert(b *testing.B) {
 	}{
 		{"256-per-stmt", 256, "", false},
 		{"16-per-stmt", 16, "", false},
+		{"8-per-stmt/temp_store=MEMORY", 8, "PRAGMA temp_store=MEMORY", false},
 		{"16-per-stmt/temp_store=MEMORY", 16, "PRAGMA temp_store=MEMORY", false},
+		{"32-per-stmt/temp_store=MEMORY", 32, "PRAGMA temp_store=MEMORY", false},
 		{"16-per-stmt/temp_store=MEMORY/fewer-indexes", 16, "PRAGMA temp_store=MEMORY", true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -103,53 +100,4 @@ func BenchmarkSQLiteInsert(b *testing.B) {
 			b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
-}
-
-// BenchmarkSQLiteInsertPrepared is what pkg/store's writer does now: its
-// own connection through pkg/store/sqliteraw, a one-row INSERT compiled
-// once, bound and stepped per row, one transaction per batch. Compare with
-// BenchmarkSQLiteInsert, where the database/sql driver compiles every
-// statement again.
-func BenchmarkSQLiteInsertPrepared(b *testing.B) {
-	const rows = 2048
-	path := filepath.Join(b.TempDir(), "aigw.db")
-	db, err := store.Open(context.Background(), config.Database{Driver: "sqlite", DSN: path, Timezone: "Asia/Shanghai"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = db.Close() })
-	conn, err := sqliteraw.Open(path, 5*time.Second, "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = conn.Close() })
-	stmt, err := conn.Prepare("INSERT INTO request_logs (" + strings.Join(logCols, ", ") + ") VALUES (" +
-		strings.TrimSuffix(strings.Repeat("?,", len(logCols)), ",") + ") ON CONFLICT (request_id) DO NOTHING")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	args := make([]any, 0, len(logCols))
-	cpu0 := processCPU()
-	for b.Loop() {
-		err := conn.Tx(ctx, func(tx *sqliteraw.Tx) error {
-			for i := range rows {
-				r := logRow(i)
-				args = append(args[:0], r.RequestID+fmt.Sprintf("%x", time.Now().UnixNano()), r.CreatedAt.Format("2006-01-02 15:04:05.000-07:00"),
-					r.Method, r.Path, r.InboundFormat, r.RequestedModel, r.UpstreamModel, r.Provider,
-					r.KeyHint, r.Stream, r.StatusCode, r.Error, r.LatencyMs, r.TTFTMs, r.PromptTokens,
-					r.CompletionTokens, r.TotalTokens, r.Attempts, r.RequestBytes, r.ResponseBytes,
-					r.ClientIP, r.RequestBody, r.ResponseBody)
-				if _, err := tx.Exec(stmt, args...); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/1e3/float64(b.N*rows), "cpu-us/row")
-	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
 }

@@ -330,3 +330,18 @@ func TestGarbageStreamsAreFailures(t *testing.T) {
 		})
 	}
 }
+
+func TestConvertedStreamWithoutMessageStartFails(t *testing.T) {
+	gw, _, _ := twoProtocolGateway(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		anthropicSSE(w, "content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}`)
+		anthropicSSE(w, "message_stop", `{"type":"message_stop"}`)
+	}, openAIChat("unused"))
+	_, body := rawPost(t, gw.URL+"/v1/chat/completions", clientKey,
+		`{"model":"claude/claude-sonnet-4-5","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	assert.Equal(t, 1, strings.Count(string(body), `{"error"`), "one error frame: %s", body)
+	assert.NotContains(t, string(body), `"finish_reason":"stop"`, "no empty answer passed off as complete")
+	row := gw.Logs.waitRows(t, 1)[0]
+	assert.Equal(t, 502, row.StatusCode)
+	assert.Contains(t, row.Error, "provider claude")
+}

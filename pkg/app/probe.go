@@ -15,14 +15,7 @@ import (
 // be able to heal without a restart (a key may have been re-enabled, or
 // the upstream's 401 was a passing fault).
 func probeKeys(ctx context.Context, reg *provider.Registry, client *http.Client, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	onTicks(ctx, every, func() {
 		now := time.Now()
 		for _, p := range reg.Providers() {
 			for _, k := range p.Pool.Keys() {
@@ -38,5 +31,5 @@ func probeKeys(ctx context.Context, reg *provider.Registry, client *http.Client,
 				}
 			}
 		}
-	}
+	})
 }

@@ -11,12 +11,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aigw/aigw/pkg/catalog"
 	"github.com/aigw/aigw/pkg/config"
 	"github.com/aigw/aigw/pkg/gateway"
 	"github.com/aigw/aigw/pkg/metrics"
 	"github.com/aigw/aigw/pkg/provider"
 	"github.com/aigw/aigw/pkg/store"
 )
+
+// interruptWait bounds how long the shutdown waits, after the grace, for
+// the interrupted requests to leave their log rows.
+const interruptWait = 5 * time.Second
 
 // catalogPoll is how often a running server checks the database for models
 // added or removed by the CLI (SPEC 7: seen within 5 seconds).
@@ -54,19 +59,30 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	}
 	reg := provider.NewRegistry(cfg, aliases)
 
-	db, err := store.Open(ctx, cfg.Database)
+	// An unreachable database is not fatal: the gateway proxies without
+	// it, rows spill, and conn opens it when it comes back.
+	conn, err := store.Connect(ctx, cfg.Database, store.WithLogger(log))
 	if err != nil {
 		return fmt.Errorf("open the log database: %w", err)
 	}
-	defer db.Close()
-	writer := db.NewWriter(store.WriterOptions{Location: cfg.Location(), Logger: log})
+	defer conn.Close()
+	writer := conn.NewWriter(store.WriterOptions{Location: cfg.Location(), Logger: log})
+	// On an early return; the shutdown below closes it with a deadline
+	// (Close is idempotent), before conn is closed.
+	defer func() { _ = writer.Close(context.Background()) }()
+	dbHealth := func() error {
+		if err := conn.Health(); err != nil {
+			return err
+		}
+		return writer.Health()
+	}
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
-	if err := loadCatalog(bg, db, reg); err != nil {
+	if err := catalog.LoadInto(bg, conn, reg); err != nil {
 		log.Warn("could not load fetched models; serving static ones", "error", err)
 	}
-	go pollCatalog(bg, db, reg, log)
+	go pollCatalog(bg, conn, reg, log)
 	if p := cfg.RedirectPath(); p != "" {
 		err := config.WatchAliases(bg, p,
 			func(a config.Aliases) {
@@ -82,6 +98,13 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	go probeKeys(bg, reg, upstream, cfg.Server.KeyProbeInterval, log)
 
 	m := metrics.New()
+	m.Gauge("aigw_log_database_up", "1 when the log database takes writes, 0 while it is down (rows spill meanwhile).",
+		func() float64 {
+			if dbHealth() != nil {
+				return 0
+			}
+			return 1
+		})
 	m.Gauge("aigw_log_queue_depth", "Log rows waiting to be written to the database.",
 		func() float64 { return float64(writer.QueueDepth()) })
 	m.Gauge("aigw_log_spilled_rows", "Log rows waiting in the spill file for the database to come back.",
@@ -89,22 +112,20 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	m.WatchKeys(reg)
 
 	if cfg.Logging.RetentionDays > 0 {
-		go db.RunRetention(bg, cfg.Logging.RetentionDays, time.Hour)
+		go conn.RunRetention(bg, cfg.Logging.RetentionDays, time.Hour)
 	}
 
+	// Ready stays nil: the gateway is ready once its config is loaded and
+	// it listens, which is true of any server that answers /readyz.
 	gw := gateway.New(gateway.Options{
-		Config:   cfg,
-		Registry: reg,
-		Logs:     writer,
-		Logger:   log,
-		Client:   upstream,
-		Metrics:  m,
-		Catalog:  db,
-		Ready: func() error {
-			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			return db.Ping(pctx)
-		},
+		Config:         cfg,
+		Registry:       reg,
+		Logs:           writer,
+		Logger:         log,
+		Client:         upstream,
+		Metrics:        m,
+		Catalog:        conn,
+		DatabaseHealth: dbHealth,
 	})
 	srv := &http.Server{
 		Handler:           gw.Handler(),
@@ -137,7 +158,6 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		_ = writer.Close(context.Background())
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
@@ -145,9 +165,14 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	log.Info("shutting down: waiting for requests in flight", "grace", cfg.Server.ShutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownGrace)
 	defer cancel()
-	shutdownErr := srv.Shutdown(sctx)
-	if errors.Is(shutdownErr, context.DeadlineExceeded) {
-		log.Warn("grace period over: closing remaining connections")
+	if err := srv.Shutdown(sctx); errors.Is(err, context.DeadlineExceeded) {
+		// Requests still running are ended by the gateway itself, so that
+		// each one's row says why (ErrShutdown) and is enqueued before the
+		// writer drains; only then are the connections closed.
+		log.Warn("grace period over: interrupting requests in flight")
+		ictx, icancel := context.WithTimeout(context.Background(), interruptWait)
+		gw.Interrupt(ictx)
+		icancel()
 		_ = srv.Close()
 	}
 	stopBG()
@@ -160,42 +185,35 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	return nil
 }
 
-// loadCatalog reads fetched models from the database into the registry.
-func loadCatalog(ctx context.Context, db *store.DB, reg *provider.Registry) error {
-	rows, err := db.ListCachedModels(ctx, "")
-	if err != nil {
-		return err
-	}
-	by := map[string][]provider.FetchedModel{}
-	for _, m := range rows {
-		by[m.Provider] = append(by[m.Provider], provider.FetchedModel{ID: m.ModelID, OwnedBy: m.OwnedBy, Created: m.Created})
-	}
-	reg.SetFetched(by)
-	return nil
-}
-
 // pollCatalog reloads the catalog when the database says it changed. A
 // poll (not a notification) works the same on SQLite and PostgreSQL and
 // across several gateway instances.
-func pollCatalog(ctx context.Context, db *store.DB, reg *provider.Registry, log *slog.Logger) {
+func pollCatalog(ctx context.Context, db *store.Connection, reg *provider.Registry, log *slog.Logger) {
 	last, _ := db.CatalogVersion(ctx)
-	t := time.NewTicker(catalogPoll)
+	onTicks(ctx, catalogPoll, func() {
+		v, err := db.CatalogVersion(ctx)
+		if err != nil || v == last {
+			return
+		}
+		if err := catalog.LoadInto(ctx, db, reg); err != nil {
+			log.Warn("reload fetched models", "error", err)
+			return
+		}
+		last = v
+		log.Info("fetched models reloaded")
+	})
+}
+
+// onTicks calls fn every period until ctx ends.
+func onTicks(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			fn()
 		}
-		v, err := db.CatalogVersion(ctx)
-		if err != nil || v == last {
-			continue
-		}
-		if err := loadCatalog(ctx, db, reg); err != nil {
-			log.Warn("reload fetched models", "error", err)
-			continue
-		}
-		last = v
-		log.Info("fetched models reloaded")
 	}
 }

@@ -45,9 +45,11 @@ func (s *Server) relayStream(c *gin.Context, rs *reqState, resp *upstreamRespons
 	defer r.stop()
 	end, broken := r.pump(conv)
 	setUsage(rs, conv.Usage())
-	if r.keep {
-		rs.row.ResponseBody = s.reg.Redact(r.body.String())
-	}
+	defer func() {
+		if r.keep {
+			rs.row.ResponseBody = s.reg.Redact(r.body.String())
+		}
+	}()
 	switch {
 	case resp.cutByShutdown() && end != endClientGone:
 		r.write(streamErrorFrame(rs, conv, ErrShutdown.Error()))
@@ -60,15 +62,16 @@ func (s *Server) relayStream(c *gin.Context, rs *reqState, resp *upstreamRespons
 		return
 	case end == endUpstreamDone:
 		r.write(conv.Finish())
-	case end == endUnreadable:
-		r.write(streamErrorFrame(rs, conv, broken))
-	case end == endBroken:
-		if failed, _ := conv.Failed(); !failed {
-			r.write(streamErrorFrame(rs, conv, broken))
-		}
 	}
-	if failed, msg := conv.Failed(); failed {
-		broken = msg
+	failed, msg := conv.Failed()
+	switch {
+	case end == endUnreadable && !failed:
+		// The converter could not say it in the client's protocol.
+		r.write(streamErrorFrame(rs, conv, broken))
+	case end == endBroken && !failed:
+		r.write(streamErrorFrame(rs, conv, broken))
+	case end != endUnreadable && failed:
+		broken = msg // the upstream's own words (an error event), or the converter's
 	}
 	if broken != "" {
 		rs.row.StatusCode = http.StatusBadGateway

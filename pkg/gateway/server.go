@@ -46,6 +46,11 @@ type Options struct {
 	// Ready reports whether the gateway can serve (config loaded, database
 	// reachable); nil means always ready.
 	Ready func() error
+	// DatabaseHealth reports the log database's state for
+	// /readyz?verbose: nil when it takes writes, else the last error. A
+	// database that is down does not make the gateway unready (it proxies,
+	// and rows spill meanwhile). nil means no log database.
+	DatabaseHealth func() error
 	// Catalog stores fetched models for the admin endpoints; nil means
 	// admin catalog writes are unavailable (no database).
 	Catalog catalog.Store
@@ -60,6 +65,7 @@ type Server struct {
 	roundTrip  http.RoundTripper // client's transport, called directly on the proxy path
 	log        *slog.Logger
 	ready      func() error
+	dbHealth   func() error
 	catalog    catalog.Store
 	metrics    *metrics.Metrics
 	pingEvery  time.Duration
@@ -88,6 +94,7 @@ func New(opts Options) *Server {
 		client:      opts.Client,
 		log:         opts.Logger,
 		ready:       opts.Ready,
+		dbHealth:    opts.DatabaseHealth,
 		catalog:     opts.Catalog,
 		metrics:     opts.Metrics,
 		pingEvery:   opts.PingInterval,
@@ -178,7 +185,16 @@ func (s *Server) handleReady(c *gin.Context) {
 			return
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	if _, verbose := c.GetQuery("verbose"); !verbose || s.dbHealth == nil {
+		c.JSON(http.StatusOK, gin.H{"status": "ready"})
+		return
+	}
+	// Still 200: only the log rows wait (in the spill file) while it is down.
+	db := gin.H{"state": "up"}
+	if err := s.dbHealth(); err != nil {
+		db = gin.H{"state": "down", "last_error": err.Error()}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "database": db})
 }
 
 // keyMatches compares a presented key to every configured key in constant

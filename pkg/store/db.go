@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 	_ "time/tzdata" // timestamps in Asia/Shanghai even on a machine without zoneinfo
 
@@ -42,9 +43,8 @@ type DB struct {
 	// SQLite file, or ./data for PostgreSQL.
 	dataDir string
 
-	// logInsert writes log rows to a SQLite file with a statement
-	// compiled once (see sqliteInsert); nil for PostgreSQL and :memory:.
-	logInsert *sqliteInsert
+	// logInsert is the writer's prepared INSERT (see insertLogs).
+	logInsert logInsert
 }
 
 // OpenOption changes how Open behaves.
@@ -53,6 +53,8 @@ type OpenOption func(*openOptions)
 type openOptions struct {
 	migrate bool
 	log     *slog.Logger
+	// reconnect is how soon Connect tries again after a failed open.
+	reconnect time.Duration
 }
 
 // WithoutMigrations opens the database as it is, for `aigw migrate`, which
@@ -62,31 +64,26 @@ func WithoutMigrations() OpenOption { return func(o *openOptions) { o.migrate = 
 // WithLogger sets where the store logs (default slog.Default()).
 func WithLogger(l *slog.Logger) OpenOption { return func(o *openOptions) { o.log = l } }
 
+// WithReconnect sets how soon Connect tries to open an unreachable
+// database again (default 1s, doubling up to ten times that); an open
+// database is pinged every five times that.
+func WithReconnect(d time.Duration) OpenOption { return func(o *openOptions) { o.reconnect = d } }
+
 // Open connects to the database described by cfg (sqlite or postgres),
 // creating the SQLite file and its folder if missing, and applies pending
 // migrations. Timestamps are stored and shown in cfg.Timezone.
 func Open(ctx context.Context, cfg config.Database, opts ...OpenOption) (*DB, error) {
-	o := openOptions{migrate: true, log: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	tz := cfg.Timezone
-	if tz == "" {
-		tz = config.DefaultTimezone
-	}
-	loc, err := time.LoadLocation(tz)
+	o := newOpenOptions(opts)
+	loc, err := checkConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("database.timezone %q: %w (use an IANA name such as Asia/Shanghai or UTC)", tz, err)
+		return nil, err
 	}
 	db := &DB{loc: loc, log: o.log}
 
-	switch cfg.Driver {
-	case "", dialectSQLite:
+	if cfg.Driver == dialectPostgres {
+		err = db.openPostgres(ctx, cfg.DSN, loc.String())
+	} else {
 		err = db.openSQLite(ctx, cfg.DSN)
-	case dialectPostgres:
-		err = db.openPostgres(ctx, cfg.DSN, tz)
-	default:
-		err = fmt.Errorf("unknown database.driver %q (use sqlite or postgres)", cfg.Driver)
 	}
 	if err != nil {
 		db.Close()
@@ -105,6 +102,50 @@ func Open(ctx context.Context, cfg config.Database, opts ...OpenOption) (*DB, er
 		db.log.Info("database migration applied", "version", m.Version, "file", m.Source, "took", m.Duration)
 	}
 	return db, nil
+}
+
+func newOpenOptions(opts []OpenOption) openOptions {
+	o := openOptions{migrate: true, log: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// checkConfig finds the mistakes in cfg that no retry can fix (an unknown
+// driver or zone, a malformed PostgreSQL DSN) and returns the zone.
+func checkConfig(cfg config.Database) (*time.Location, error) {
+	tz := cfg.Timezone
+	if tz == "" {
+		tz = config.DefaultTimezone
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("database.timezone %q: %w (use an IANA name such as Asia/Shanghai or UTC)", tz, err)
+	}
+	switch cfg.Driver {
+	case "", dialectSQLite:
+	case dialectPostgres:
+		if _, err := parsePostgresDSN(cfg.DSN, tz); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("unknown database.driver %q (use sqlite or postgres)", cfg.Driver)
+	}
+	return loc, nil
+}
+
+// dataDir is where the writer's spill file goes for cfg: the folder of the
+// SQLite file, or ./data for PostgreSQL and an in-memory SQLite database.
+func dataDir(cfg config.Database) string {
+	if cfg.Driver == dialectPostgres {
+		return "data"
+	}
+	path, memory := sqliteDSN(sqliteDSNOrDefault(cfg.DSN))
+	if memory {
+		return "data"
+	}
+	return filepath.Dir(path)
 }
 
 // gormConfig silences GORM's own logger except for real problems: the
@@ -149,9 +190,8 @@ func (db *DB) Ping(ctx context.Context) error {
 // drained.
 func (db *DB) Close() error {
 	var errs []error
-	if db.logInsert != nil {
-		errs = append(errs, db.logInsert.close())
-		db.logInsert = nil
+	if err := db.closeInsert(); err != nil {
+		errs = append(errs, err)
 	}
 	for _, p := range db.pools {
 		if err := p.Close(); err != nil {

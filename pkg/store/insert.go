@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -15,24 +16,62 @@ import (
 const maxRowsPerStatement = 500
 
 // sqliteRowsPerStatement is small on purpose: the pure-Go SQLite driver
-// re-parses the statement on every execution and binds parameters in time
+// compiles the statement on every execution and binds parameters in time
 // quadratic in their number, so neither one row per statement nor hundreds
-// are fast. 16 rows (368 parameters) measured best, about 2.5x one row.
+// are fast. 16 rows (368 parameters) measured best (bench/sqlite_test.go).
 const sqliteRowsPerStatement = 16
 
-// insertLogs writes rows and returns how many were new (rows whose
-// request_id is already stored are skipped, not duplicated). It is atomic:
-// all rows or none.
+// logInsert is the prepared multi-row INSERT of a full chunk of log rows.
+// It is prepared on first use, after the migrations have made the table:
+// PostgreSQL checks the table when it prepares.
+type logInsert struct {
+	mu   sync.Mutex
+	per  int // rows per statement
+	stmt *sql.Stmt
+}
+
+// preparedInsert returns the full-chunk statement, preparing it once.
+func (db *DB) preparedInsert(ctx context.Context) (*sql.Stmt, int, error) {
+	li := &db.logInsert
+	li.mu.Lock()
+	defer li.mu.Unlock()
+	if li.stmt == nil {
+		li.per = maxRowsPerStatement
+		if db.dialect == dialectSQLite {
+			li.per = sqliteRowsPerStatement
+		}
+		stmt, err := db.writeSQL.PrepareContext(ctx, db.insertLogsSQL(li.per))
+		if err != nil {
+			return nil, 0, fmt.Errorf("prepare the log insert: %w", err)
+		}
+		li.stmt = stmt
+	}
+	return li.stmt, li.per, nil
+}
+
+// closeInsert releases the prepared statement.
+func (db *DB) closeInsert() error {
+	li := &db.logInsert
+	li.mu.Lock()
+	defer li.mu.Unlock()
+	if li.stmt == nil {
+		return nil
+	}
+	err := li.stmt.Close()
+	li.stmt = nil
+	return err
+}
+
+// insertLogs writes rows in one transaction, a multi-row INSERT per chunk,
+// and returns how many were new (rows whose request_id is already stored
+// are skipped, not duplicated). It is atomic: all rows or none.
 func (db *DB) insertLogs(ctx context.Context, rows []*RequestLog) (int64, error) {
 	if len(rows) == 0 {
 		return 0, nil
 	}
-	if db.logInsert != nil {
-		n, err := db.logInsert.insert(ctx, db, rows)
-		if err != nil {
-			return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
-		}
-		return n, nil
+	full, per, err := db.preparedInsert(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
 	}
 	tx, err := db.writeSQL.BeginTx(ctx, nil)
 	if err != nil {
@@ -41,35 +80,7 @@ func (db *DB) insertLogs(ctx context.Context, rows []*RequestLog) (int64, error)
 	defer func() { _ = tx.Rollback() }()
 
 	var total int64
-	if db.dialect == dialectSQLite {
-		total, err = db.insertLogsSQLite(ctx, tx, rows)
-	} else {
-		total, err = db.insertLogsPostgres(ctx, tx, rows)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("insert %d log rows: commit: %w", len(rows), err)
-	}
-	return total, nil
-}
-
-// insertLogsSQLite writes rows 16 at a time (see sqliteRowsPerStatement).
-func (db *DB) insertLogsSQLite(ctx context.Context, tx *sql.Tx, rows []*RequestLog) (int64, error) {
-	return db.insertLogsChunked(ctx, tx, rows, sqliteRowsPerStatement)
-}
-
-// insertLogsPostgres sends multi-row INSERTs: one round trip per chunk.
-func (db *DB) insertLogsPostgres(ctx context.Context, tx *sql.Tx, rows []*RequestLog) (int64, error) {
-	return db.insertLogsChunked(ctx, tx, rows, maxRowsPerStatement)
-}
-
-// insertLogsChunked runs one multi-row INSERT per chunk of rows.
-func (db *DB) insertLogsChunked(ctx context.Context, tx *sql.Tx, rows []*RequestLog, per int) (int64, error) {
-	var total int64
 	args := make([]any, 0, min(len(rows), per)*len(logColumns))
-	fullSQL := db.insertLogsSQL(min(len(rows), per))
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
 		args = args[:0]
@@ -79,19 +90,25 @@ func (db *DB) insertLogsChunked(ctx context.Context, tx *sql.Tx, rows []*Request
 		if db.dialect == dialectPostgres {
 			sanitizeForPostgres(args)
 		}
-		query := fullSQL
-		if len(chunk) != min(len(rows), per) {
-			query = db.insertLogsSQL(len(chunk))
+		var res sql.Result
+		if len(chunk) == per {
+			res, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+		} else {
+			// The rest of a batch: one statement of its own size.
+			res, err = tx.ExecContext(ctx, db.insertLogsSQL(len(chunk)), args...)
 		}
-		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
 		}
 		total += n
+	}
+	clear(args) // no row's strings stay reachable
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("insert %d log rows: commit: %w", len(rows), err)
 	}
 	return total, nil
 }

@@ -20,7 +20,7 @@ func TestPostgresOutageLosesNothing(t *testing.T) {
 	db := mustOpen(t, viaCfg)
 
 	opts := fastWriter(t, filepath.Join(t.TempDir(), "spill.jsonl"))
-	opts.QueueSize, opts.MaxBuffered, opts.BatchSize = 64, 200, 50
+	opts.QueueSize, opts.BatchSize = 64, 50
 	opts.InsertTimeout = 2 * time.Second
 	w := db.NewWriter(opts)
 	for i := range 100 {
@@ -59,7 +59,7 @@ func TestSQLiteLockedByAnotherProcessLosesNothing(t *testing.T) {
 	cfg := sqliteConfig(t)
 	db := mustOpen(t, cfg)
 	opts := fastWriter(t, filepath.Join(t.TempDir(), "spill.jsonl"))
-	opts.QueueSize, opts.MaxBuffered, opts.BatchSize = 32, 100, 20
+	opts.QueueSize, opts.BatchSize = 32, 20
 	opts.InsertTimeout = 500 * time.Millisecond
 	w := db.NewWriter(opts)
 

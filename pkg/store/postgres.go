@@ -10,18 +10,19 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+
+	"github.com/aigw/aigw/pkg/config"
 )
 
-func (db *DB) openPostgres(ctx context.Context, dsn, tz string) error {
-	db.dialect = dialectPostgres
-	db.dataDir = "data"
+// parsePostgresDSN parses dsn and sets the session zone to tz.
+func parsePostgresDSN(dsn, tz string) (*pgx.ConnConfig, error) {
 	if dsn == "" {
-		return fmt.Errorf("database.dsn is empty: set it to a postgres URL such as postgres://user@127.0.0.1:5432/aigw?sslmode=disable")
+		return nil, fmt.Errorf("database.dsn is empty: set it to a postgres URL such as postgres://user@127.0.0.1:5432/aigw?sslmode=disable")
 	}
 	pcfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx errors quote the DSN with the password masked.
-		return fmt.Errorf("database.dsn is not a valid PostgreSQL URL or key=value DSN: %w", err)
+		return nil, fmt.Errorf("database.dsn is not a valid PostgreSQL URL or key=value DSN: %w", err)
 	}
 	// The session zone is a startup parameter, so it applies to every
 	// pooled connection, including ones opened after a reconnect. The
@@ -32,7 +33,16 @@ func (db *DB) openPostgres(ctx context.Context, dsn, tz string) error {
 		}
 	}
 	pcfg.RuntimeParams["timezone"] = tz
+	return pcfg, nil
+}
 
+func (db *DB) openPostgres(ctx context.Context, dsn, tz string) error {
+	db.dialect = dialectPostgres
+	db.dataDir = dataDir(config.Database{Driver: dialectPostgres})
+	pcfg, err := parsePostgresDSN(dsn, tz)
+	if err != nil {
+		return err
+	}
 	sqlDB := stdlib.OpenDB(*pcfg)
 	db.pools = append(db.pools, sqlDB)
 	sqlDB.SetMaxOpenConns(16)

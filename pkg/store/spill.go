@@ -13,6 +13,19 @@ import (
 	"sync/atomic"
 )
 
+// spillFileName is the spill file's default name, in the database's data
+// folder.
+const spillFileName = "spill.jsonl"
+
+// replayPathFor names the file a spill file is renamed to for its replay
+// (spill.jsonl -> spill.replay.jsonl). It is the only place that name is
+// made: a writer that looked for another name would never replay the rows
+// a crash left in the middle of a replay.
+func replayPathFor(path string) string {
+	ext := filepath.Ext(path)
+	return path[:len(path)-len(ext)] + ".replay" + ext
+}
+
 // spillFile holds log rows that could not wait in memory, one JSON object
 // per line. Rows are appended to path; to replay, the file is first renamed
 // to replayPath, so appends never race with the replay and a crash in the
@@ -23,35 +36,35 @@ type spillFile struct {
 	path       string
 	replayPath string
 
-	mu sync.Mutex
-	f  *os.File // open for appending; nil until the first append
+	mu    sync.Mutex
+	f     *os.File // open for appending; nil until the first append
+	dirty bool     // f has writes not yet synced to disk
 
 	active   atomic.Int64 // rows in path
 	rotating atomic.Int64 // rows in replayPath
 }
 
+// newSpillFile counts the rows that earlier runs left in path and in its
+// replay file. It always returns a usable spillFile: a file that cannot be
+// counted is reported in the error and counted as empty, and the other
+// file's rows are still replayed.
 func newSpillFile(path string) (*spillFile, error) {
-	ext := filepath.Ext(path)
-	s := &spillFile{path: path, replayPath: path[:len(path)-len(ext)] + ".replay" + ext}
-	n, err := countLines(s.path)
-	if err != nil {
-		return nil, err
-	}
-	s.active.Store(n)
-	if n, err = countLines(s.replayPath); err != nil {
-		return nil, err
-	}
-	s.rotating.Store(n)
-	return s, nil
+	s := &spillFile{path: path, replayPath: replayPathFor(path)}
+	active, errActive := countLines(s.path)
+	s.active.Store(active)
+	rotating, errRotating := countLines(s.replayPath)
+	s.rotating.Store(rotating)
+	return s, errors.Join(errActive, errRotating)
 }
 
 // rows is how many rows wait on disk.
 func (s *spillFile) rows() int64 { return s.active.Load() + s.rotating.Load() }
 
 // append writes rows at the end of the spill file; sync asks the OS to
-// put them on disk before returning (batches from the writer loop do; the
-// single rows of a full queue rely on the page cache, which survives a
-// crash of the process).
+// put them on disk before returning (batches from the writer loop do). The
+// single rows of a full queue are not synced one by one: the page cache
+// survives a crash of the process, and the writer syncs them in batches,
+// every FlushInterval (syncIfDirty), against a crash of the machine.
 func (s *spillFile) append(rows []*RequestLog, sync bool) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -81,11 +94,28 @@ func (s *spillFile) append(rows []*RequestLog, sync bool) error {
 		return fmt.Errorf("spill %d log rows to %s: %w", len(rows), s.path, err)
 	}
 	s.active.Add(int64(len(rows)))
+	s.dirty = true
 	if sync {
-		if err := s.f.Sync(); err != nil {
-			return fmt.Errorf("spill log rows to %s: sync: %w", s.path, err)
-		}
+		return s.syncLocked()
 	}
+	return nil
+}
+
+// syncIfDirty puts rows appended without sync on disk.
+func (s *spillFile) syncIfDirty() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.syncLocked()
+}
+
+func (s *spillFile) syncLocked() error {
+	if s.f == nil || !s.dirty {
+		return nil
+	}
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("spill log rows to %s: sync: %w", s.path, err)
+	}
+	s.dirty = false
 	return nil
 }
 
@@ -103,10 +133,10 @@ func (s *spillFile) takeForReplay() (string, error) {
 		return "", nil
 	}
 	if s.f != nil {
-		if err := s.f.Close(); err != nil {
+		if err := errors.Join(s.syncLocked(), s.f.Close()); err != nil {
 			return "", fmt.Errorf("close spill file %s: %w", s.path, err)
 		}
-		s.f = nil
+		s.f, s.dirty = nil, false
 	}
 	if err := os.Rename(s.path, s.replayPath); err != nil {
 		return "", fmt.Errorf("rotate spill file %s for replay: %w", s.path, err)
@@ -134,7 +164,7 @@ func (s *spillFile) close() error {
 		return nil
 	}
 	err := errors.Join(s.f.Sync(), s.f.Close())
-	s.f = nil
+	s.f, s.dirty = nil, false
 	if err != nil {
 		return fmt.Errorf("close spill file %s: %w", s.path, err)
 	}

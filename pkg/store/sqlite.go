@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/glebarez/sqlite" // pure Go; registers database/sql driver "sqlite"
 	"gorm.io/gorm"
+
+	"github.com/aigw/aigw/pkg/config"
 )
 
 // busyTimeoutMs is how long a connection waits for another process's write
@@ -38,17 +39,22 @@ func withParams(dsn string, params ...string) string {
 	return dsn + sep + strings.Join(params, "&")
 }
 
+// sqliteDSNOrDefault is the dsn, or the default file when it is empty.
+func sqliteDSNOrDefault(dsn string) string {
+	if dsn == "" {
+		return "data/aigw.db"
+	}
+	return dsn
+}
+
 func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 	db.dialect = dialectSQLite
-	if dsn == "" {
-		dsn = "data/aigw.db"
-	}
+	dsn = sqliteDSNOrDefault(dsn)
 	path, memory := sqliteDSN(dsn)
-	db.dataDir = "data"
+	db.dataDir = dataDir(config.Database{Driver: dialectSQLite, DSN: dsn})
 	if !memory {
-		// The dsn is relative to the working directory (SPEC 2), so data/
-		// appears where aigw was started.
-		db.dataDir = filepath.Dir(path)
+		// The dsn is relative to the working directory, so data/ appears
+		// where aigw was started.
 		if err := os.MkdirAll(db.dataDir, 0o755); err != nil {
 			return fmt.Errorf("create the folder %s for the SQLite database %s: %w", db.dataDir, path, err)
 		}
@@ -72,7 +78,6 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 		db.read = w
 		return nil
 	}
-	db.logInsert = &sqliteInsert{path: path, query: db.insertLogsSQL(1)}
 	r, err := db.openSQLitePool(ctx, withParams(dsn, busy, "_pragma=query_only(1)"), 4, path)
 	if err != nil {
 		return err

@@ -50,7 +50,7 @@ func (s timeScanner) Scan(v any) error {
 }
 
 func (s timeScanner) parse(text string) error {
-	t, err := ParseTime(text)
+	t, err := parseTime(text)
 	if err != nil {
 		return err
 	}
@@ -58,10 +58,10 @@ func (s timeScanner) parse(text string) error {
 	return nil
 }
 
-// ParseTime parses a stored SQLite timestamp. Besides TimeLayout it accepts
+// parseTime parses a stored SQLite timestamp. Besides TimeLayout it accepts
 // RFC 3339 and the driver's default layout, so rows written by hand or by
 // another tool still read.
-func ParseTime(text string) (time.Time, error) {
+func parseTime(text string) (time.Time, error) {
 	for _, layout := range []string{TimeLayout, "2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano} {
 		if t, err := time.Parse(layout, text); err == nil {
 			return t, nil

@@ -18,15 +18,18 @@ type WriterOptions struct {
 	Location *time.Location
 	Logger   *slog.Logger
 
-	// QueueSize bounds the channel between Enqueue and the writer (8192).
+	// QueueSize bounds the channel between Enqueue and the writer (2048).
+	// Rows in it die with the process, so it is kept to about 100 ms of
+	// the writer's throughput: when traffic outruns the database, rows
+	// beyond it go to the spill file (kept by the OS across a crash of the
+	// process) instead of piling up in memory.
 	QueueSize int
 	// BatchSize is the most rows per insert (256); FlushInterval the
-	// longest a row waits for its batch to fill (200ms).
+	// longest a row waits for its batch to fill (100ms). A hard kill of
+	// the process loses the rows of the last FlushInterval at most, so
+	// both are kept small.
 	BatchSize     int
 	FlushInterval time.Duration
-	// MaxBuffered is how many rows the writer keeps in memory while the
-	// database fails (10000); beyond that they go to the spill file.
-	MaxBuffered int
 	// SpillPath is the spill file (default spill.jsonl in the database's
 	// data folder: beside the SQLite file, ./data for PostgreSQL).
 	SpillPath string
@@ -41,23 +44,22 @@ type WriterOptions struct {
 	ShutdownRetry time.Duration
 }
 
-func (o *WriterOptions) defaults(db *DB) {
+func (o *WriterOptions) defaults(loc *time.Location, dataDir string) {
 	if o.Location == nil {
-		o.Location = db.loc
+		o.Location = loc
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	setDefault(&o.QueueSize, 8192)
+	setDefault(&o.QueueSize, 2048)
 	setDefault(&o.BatchSize, 256)
-	setDefault(&o.FlushInterval, 200*time.Millisecond)
-	setDefault(&o.MaxBuffered, 10000)
+	setDefault(&o.FlushInterval, 100*time.Millisecond)
 	setDefault(&o.RetryMin, 100*time.Millisecond)
 	setDefault(&o.RetryMax, 5*time.Second)
 	setDefault(&o.InsertTimeout, 10*time.Second)
 	setDefault(&o.ShutdownRetry, 5*time.Second)
 	if o.SpillPath == "" {
-		o.SpillPath = filepath.Join(db.dataDir, "spill.jsonl")
+		o.SpillPath = filepath.Join(dataDir, spillFileName)
 	}
 }
 
@@ -73,9 +75,9 @@ type insertFunc func(ctx context.Context, rows []*RequestLog) (int64, error)
 
 // Writer writes request log rows off the request path: Enqueue never waits
 // for the database; a goroutine batches the rows into inserts. When the
-// database fails, rows wait in memory and are retried with backoff; what
-// cannot wait goes to a spill file, replayed once the database is back.
-// Nothing is dropped.
+// database fails, the rows go to a spill file at once (rows in memory die
+// with the process), replayed once the database is back. Nothing is
+// dropped.
 type Writer struct {
 	opts   WriterOptions
 	log    *slog.Logger
@@ -99,10 +101,11 @@ type Writer struct {
 	closeErr  error
 	once      sync.Once
 
-	buffered     atomic.Int64  // rows held by the writer goroutine
-	written      atomic.Uint64 // rows inserted
-	spilledTotal atomic.Uint64 // rows ever spilled (for logs)
-	lastSpillLog atomic.Int64  // unix nanos of the last "rows spilled" line from Enqueue
+	health       atomic.Pointer[error] // the last write's error; nil once a write works
+	buffered     atomic.Int64          // rows held by the writer goroutine
+	written      atomic.Uint64         // rows inserted
+	spilledTotal atomic.Uint64         // rows ever spilled (for logs)
+	lastSpillLog atomic.Int64          // unix nanos of the last "rows spilled" line from Enqueue
 
 	// owned by the writer goroutine
 	pending  []*RequestLog
@@ -119,7 +122,13 @@ func (db *DB) NewWriter(opts WriterOptions) *Writer {
 }
 
 func (db *DB) newWriter(opts WriterOptions, insert insertFunc) *Writer {
-	opts.defaults(db)
+	return newWriter(opts, db.loc, db.dataDir, insert)
+}
+
+// newWriter starts a writer whose timestamps default to loc and whose spill
+// file defaults to dataDir.
+func newWriter(opts WriterOptions, loc *time.Location, dataDir string, insert insertFunc) *Writer {
+	opts.defaults(loc, dataDir)
 	w := &Writer{
 		opts:   opts,
 		log:    opts.Logger,
@@ -131,11 +140,10 @@ func (db *DB) newWriter(opts WriterOptions, insert insertFunc) *Writer {
 	w.runCtx, w.cancelRun = context.WithCancel(context.Background())
 	spill, err := newSpillFile(opts.SpillPath)
 	if err != nil {
-		// An unreadable spill file must not stop the gateway; its rows stay
-		// on disk for a later start, and new spills still append to it.
-		w.log.Error("cannot read the log spill file; its rows will be replayed after a restart once it is readable",
+		// An unreadable spill file must not stop the gateway; new spills
+		// still append to it, and the replay tries to read it again.
+		w.log.Error("cannot count the rows of the log spill file; replaying what can be read",
 			"file", opts.SpillPath, "error", err)
-		spill = &spillFile{path: opts.SpillPath, replayPath: opts.SpillPath + ".replay"}
 	}
 	w.spill = spill
 	if n := spill.rows(); n > 0 {
@@ -203,14 +211,20 @@ func (w *Writer) noteEnqueueSpill(closed bool) {
 // writer's buffer): for a gauge.
 func (w *Writer) QueueDepth() int { return len(w.ch) + int(w.buffered.Load()) }
 
+// Health is the error of the last write to the database, nil when it
+// worked (or nothing was written yet): for /metrics and /readyz?verbose.
+func (w *Writer) Health() error {
+	if p := w.health.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Spilled is the number of rows currently in the spill file.
 func (w *Writer) Spilled() int64 { return w.spill.rows() }
 
 // Written is the number of rows this writer inserted.
 func (w *Writer) Written() uint64 { return w.written.Load() }
-
-// SpillPath is the spill file.
-func (w *Writer) SpillPath() string { return w.spill.path }
 
 // Close stops accepting rows into the queue, writes everything queued, and
 // returns when every row is in the database or, if the database is still

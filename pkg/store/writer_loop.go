@@ -28,6 +28,9 @@ func (w *Writer) run() {
 				continue
 			}
 		case <-tick.C:
+			if err := w.spill.syncIfDirty(); err != nil {
+				w.log.Error("cannot sync the log spill file to disk", "error", err)
+			}
 		case cctx := <-w.stop:
 			w.closeErr = w.shutdown(cctx)
 			return
@@ -51,14 +54,18 @@ func (w *Writer) take() {
 }
 
 // step makes one attempt at progress: write pending rows, then replay the
-// spill file once the database takes writes and nothing newer waits.
+// spill file once the database takes writes and nothing newer waits. While
+// the database fails, rows held in memory would die with the process, so
+// they go to the spill file at once rather than waiting for the retry.
 func (w *Writer) step(ctx context.Context) {
 	if !w.failing || !time.Now().Before(w.retryAt) {
 		if w.flush(ctx) && w.spill.rows() > 0 {
 			w.replay(ctx)
 		}
 	}
-	w.bound()
+	if w.failing && ctx.Err() == nil {
+		w.spillPending()
+	}
 }
 
 // flush writes pending in batches. It returns false, keeping the rows not
@@ -88,6 +95,7 @@ func (w *Writer) insertBatch(ctx context.Context, rows []*RequestLog) error {
 		return err
 	}
 	w.written.Add(uint64(n))
+	w.health.Store(nil)
 	if w.failing {
 		w.log.Info("log database writable again", "down_for", time.Since(w.failedAt).Round(time.Millisecond),
 			"buffered_rows", len(w.pending), "spilled_rows", w.spill.rows())
@@ -100,6 +108,7 @@ func (w *Writer) insertBatch(ctx context.Context, rows []*RequestLog) error {
 // backoff. It logs the first failure and each new kind of error, not every
 // retry.
 func (w *Writer) fail(err error) {
+	w.health.Store(&err)
 	now := time.Now()
 	if !w.failing {
 		w.failing, w.failedAt, w.backoff = true, now, w.opts.RetryMin
@@ -109,18 +118,18 @@ func (w *Writer) fail(err error) {
 	w.retryAt = now.Add(w.backoff)
 	if msg := err.Error(); msg != w.lastErr {
 		w.lastErr = msg
-		w.log.Warn("log database write failed: rows wait in memory and are retried", "error", err,
-			"buffered_rows", len(w.pending), "queued_rows", len(w.ch), "retry_in", w.backoff)
+		w.log.Warn("log database write failed: rows go to the spill file until it works again", "error", err,
+			"buffered_rows", len(w.pending), "queued_rows", len(w.ch), "spill_file", w.spill.path, "retry_in", w.backoff)
 	}
 }
 
-// bound keeps the memory held for a failing database within MaxBuffered:
-// beyond it, the rows go to the spill file.
-func (w *Writer) bound() {
-	if len(w.pending) <= w.opts.MaxBuffered {
+// spillPending moves the rows held in memory to the spill file, synced.
+// If the disk refuses too, they stay in memory and are retried.
+func (w *Writer) spillPending() {
+	n := len(w.pending)
+	if n == 0 {
 		return
 	}
-	n := len(w.pending)
 	if err := w.spill.append(w.pending, true); err != nil {
 		w.log.Error("cannot spill log rows to file; keeping them in memory", "rows", n, "error", err)
 		return
@@ -128,8 +137,7 @@ func (w *Writer) bound() {
 	w.spilledTotal.Add(uint64(n))
 	clear(w.pending)
 	w.pending = w.pending[:0]
-	w.log.Warn("log database unavailable: rows spilled to file, replayed when it is back",
-		"rows", n, "file", w.spill.path, "spilled_rows", w.spill.rows())
+	w.log.Debug("log rows spilled to file while the database fails", "rows", n, "file", w.spill.path, "spilled_rows", w.spill.rows())
 }
 
 // replay inserts the rows of one spill file and reports whether it got

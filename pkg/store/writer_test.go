@@ -157,7 +157,6 @@ func TestOutageLosesNothingAndReplaysTheSpillOnce(t *testing.T) {
 	spill := filepath.Join(t.TempDir(), "spill.jsonl")
 	opts := fastWriter(t, spill)
 	opts.QueueSize = 64
-	opts.MaxBuffered = 100
 	opts.BatchSize = 50
 	fi := &flakyInsert{real: db.insertLogs}
 	fi.down.Store(true)
@@ -176,8 +175,9 @@ func TestOutageLosesNothingAndReplaysTheSpillOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitFor(t, 30*time.Second, "rows beyond the memory bound to be spilled", func() bool { return w.Spilled() > 0 })
-	assert.LessOrEqual(t, w.QueueDepth(), opts.QueueSize+opts.MaxBuffered+opts.BatchSize, "memory stays bounded")
+	waitFor(t, 30*time.Second, "every row in the spill file while the database is down", func() bool {
+		return w.Spilled() == n && w.QueueDepth() == 0
+	})
 	assert.Zero(t, countRows(t, db), "nothing was written while the database was down")
 	assert.Greater(t, fi.calls.Load(), int64(1), "the writer kept retrying")
 	// Spilled counts the rows in the spill file and in the replay file it
@@ -320,16 +320,16 @@ func TestWriterGaugesDuringAnOutage(t *testing.T) {
 	db := mustOpen(t, sqliteConfig(t))
 	fi := &flakyInsert{real: db.insertLogs}
 	fi.down.Store(true)
-	opts := fastWriter(t, filepath.Join(t.TempDir(), "spill.jsonl"))
-	opts.MaxBuffered = 1000
-	w := db.newWriter(opts, fi.insert)
+	w := db.newWriter(fastWriter(t, filepath.Join(t.TempDir(), "spill.jsonl")), fi.insert)
+	require.NoError(t, w.Health(), "healthy before any write")
 	for i := range 300 {
 		w.Enqueue(sampleRow(i))
 	}
-	waitFor(t, 30*time.Second, "rows held in memory", func() bool { return w.QueueDepth() == 300 })
-	assert.Zero(t, w.Spilled())
+	waitFor(t, 30*time.Second, "rows in the spill file", func() bool { return w.Spilled() == 300 && w.QueueDepth() == 0 })
+	require.ErrorContains(t, w.Health(), "simulated outage")
 	fi.down.Store(false)
-	waitFor(t, 30*time.Second, "rows written", func() bool { return w.QueueDepth() == 0 && w.Written() == 300 })
+	waitFor(t, 30*time.Second, "rows written", func() bool { return w.Spilled() == 0 && w.Written() == 300 })
+	require.NoError(t, w.Health(), "healthy again after a write worked")
 	require.NoError(t, w.Close(testCtx(t)))
 }
 
