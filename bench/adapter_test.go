@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aigw/aigw/pkg/adapter"
-	"github.com/aigw/aigw/pkg/mock"
-	"github.com/aigw/aigw/pkg/sse"
+	"github.com/aigw/aigw/internal/adapter"
+	"github.com/aigw/aigw/internal/mock"
+	"github.com/aigw/aigw/internal/sse"
 )
 
 // chatWithTools is a typical agent turn: two tools, a tool call and its
@@ -123,7 +123,7 @@ func BenchmarkResponseConversion(b *testing.B) {
 	})
 }
 
-// streamConverter is the shape the gateway's relay uses (pkg/gateway
+// streamConverter is the shape the gateway's relay uses (internal/gateway
 // convert.go), so both directions run through one loop.
 type streamConverter interface {
 	Event(ev sse.Event) ([]byte, error)

@@ -8,13 +8,13 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
-	"github.com/aigw/aigw/pkg/jsonx"
+	"github.com/aigw/aigw/internal/jsonx"
 )
 
 // The gateway never decodes a passthrough body: one pass validates it and
 // finds model, stream and stream_options; the model (and, for streams,
 // stream_options) is then edited in place by byte offset. These benchmarks
-// repeat those steps (pkg/gateway/request.go readBody, handlers.go
+// repeat those steps (internal/gateway/request.go readBody, handlers.go
 // modelEdit/includeUsageEdit) on the public jsonx package, since the
 // gateway's helpers are unexported.
 

@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/gateway"
-	"github.com/aigw/aigw/pkg/metrics"
-	"github.com/aigw/aigw/pkg/mock"
-	"github.com/aigw/aigw/pkg/provider"
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/gateway"
+	"github.com/aigw/aigw/internal/metrics"
+	"github.com/aigw/aigw/internal/mock"
+	"github.com/aigw/aigw/internal/provider"
+	"github.com/aigw/aigw/internal/store"
 )
 
 const gatewayKey = "sk-bench-client-key"
@@ -194,7 +194,7 @@ func processCPU() time.Duration {
 
 // BenchmarkEndToEnd is the gateway engine (gateway.New: auth, routing,
 // key choice, model rewrite, relay, metrics, SQLite log) in front of
-// pkg/mock, against the mock alone, over real loopback HTTP.
+// internal/mock, against the mock alone, over real loopback HTTP.
 func BenchmarkEndToEnd(b *testing.B) {
 	r := newRig(b)
 	oai := map[string]string{"Authorization": "Bearer mock-key-1"}

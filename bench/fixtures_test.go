@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aigw/aigw/pkg/mock"
-	"github.com/aigw/aigw/pkg/sse"
+	"github.com/aigw/aigw/internal/mock"
+	"github.com/aigw/aigw/internal/sse"
 )
 
 // smallChat is the ~330-byte chat body load.sh sends with wrk, so that the

@@ -3,8 +3,8 @@ package bench
 import (
 	"testing"
 
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/provider"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/provider"
 )
 
 // BenchmarkKeyPick is provider.Pool.Pick per strategy, with the skip

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// logCols mirrors pkg/store's request_logs columns (23 besides id).
+// logCols mirrors internal/store's request_logs columns (23 besides id).
 var logCols = []string{
 	"request_id", "created_at", "method", "path", "inbound_format",
 	"requested_model", "upstream_model", "provider", "key_hint", "stream",
@@ -25,7 +25,7 @@ var logCols = []string{
 //
 //   - The driver binds parameter i by scanning the whole argument list, so
 //     a statement of n parameters costs O(n^2): 256 rows per statement (as
-//     the writer once sent) against 16 (what pkg/store sends now).
+//     the writer once sent) against 16 (what internal/store sends now).
 //   - temp_store=MEMORY keeps SQLite's statement journal (opened for every
 //     multi-row INSERT ... ON CONFLICT) in memory instead of a temp file.
 //   - fewer-indexes drops the four secondary indexes that only serve

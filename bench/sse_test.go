@@ -7,7 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/aigw/aigw/pkg/sse"
+	"github.com/aigw/aigw/internal/sse"
 )
 
 // benchStreams runs fn over each captured mock stream and reports the
@@ -33,7 +33,7 @@ func benchStreams(b *testing.B, fn func(b *testing.B, stream []byte) int) {
 	}
 }
 
-// BenchmarkSSERead is pkg/sse.Reader alone over a whole 20-chunk stream.
+// BenchmarkSSERead is internal/sse.Reader alone over a whole 20-chunk stream.
 func BenchmarkSSERead(b *testing.B) {
 	br := bytes.NewReader(nil)
 	benchStreams(b, func(b *testing.B, stream []byte) int {
@@ -62,7 +62,7 @@ type flushCounter struct {
 
 func (f *flushCounter) Flush() { f.flushes++ }
 
-// BenchmarkSSERelay is the per-event work of relayOpenAIStream (pkg/gateway
+// BenchmarkSSERelay is the per-event work of the chat passthrough relay (internal/gateway
 // relay.go) without the network: read, look for [DONE] and usage, read
 // usage with gjson, write the raw frame and flush.
 func BenchmarkSSERelay(b *testing.B) {

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/store"
 )
 
 // openSQLite opens a fresh SQLite log store in a temporary folder, as

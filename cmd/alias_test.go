@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/internal/config"
 )
 
 const catRedirect = `# hand-written

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aigw/aigw/pkg/catalog"
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/provider"
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/catalog"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/provider"
+	"github.com/aigw/aigw/internal/store"
 )
 
 // catalogEnv is what the catalog and alias commands work on: the config,

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/provider"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/provider"
 )
 
 func newCmdConfig(f *factory) *cobra.Command {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aigw/aigw/pkg/catalog"
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/provider"
+	"github.com/aigw/aigw/internal/catalog"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/provider"
 )
 
 func newCmdKeys(f *factory) *cobra.Command {

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/store"
-	"github.com/aigw/aigw/pkg/store/logtail"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/store"
+	"github.com/aigw/aigw/internal/store/logtail"
 )
 
 func newCmdLogs(f *factory) *cobra.Command {

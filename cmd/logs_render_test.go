@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/store"
 )
 
 // at is a fixed instant the rows below are written around.

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/store"
 )
 
 // logsEnv is a config file whose SQLite database lives in a temp folder.

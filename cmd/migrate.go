@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/store"
 )
 
 type migrateOptions struct {

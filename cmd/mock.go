@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aigw/aigw/pkg/mock"
+	"github.com/aigw/aigw/internal/mock"
 )
 
 // mockShutdownGrace is how long streams in flight may take to finish after

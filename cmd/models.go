@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aigw/aigw/pkg/catalog"
+	"github.com/aigw/aigw/internal/catalog"
 )
 
 // cliFetchTimeout bounds one upstream model-list fetch from the CLI.

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/store"
 )
 
 func TestEscapeCell(t *testing.T) {

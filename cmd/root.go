@@ -3,7 +3,7 @@
 // (writers, the config loader, the store opener, an HTTP client, a clock),
 // a newCmdX constructor that fills it from the flags, and a runX function
 // that does the work, which tests call with fakes. Rendering (tables,
-// JSON) lives here; queries live in pkg/.
+// JSON) lives here; queries live in internal/.
 package cmd
 
 import (
@@ -21,8 +21,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/store"
 )
 
 // storeOpener opens the database of a config; store.Open in production.

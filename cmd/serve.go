@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aigw/aigw/pkg/app"
-	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/internal/app"
+	"github.com/aigw/aigw/internal/config"
 )
 
 type serveOptions struct {

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 
-	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/internal/config"
 )
 
 // TestCatalogFetchAddSeenByRunningServer drives the CLI binary against the

@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 
-	"github.com/aigw/aigw/pkg/app"
-	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/internal/app"
+	"github.com/aigw/aigw/internal/config"
 )
 
 // Keys of the catalog tests' fake upstreams and of the gateway's admin.

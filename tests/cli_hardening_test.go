@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/store"
 )
 
 // runAigwEnv runs the binary to completion in dir with extra environment

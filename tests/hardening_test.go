@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 
-	"github.com/aigw/aigw/pkg/gateway"
-	"github.com/aigw/aigw/pkg/metrics"
-	"github.com/aigw/aigw/pkg/secret"
+	"github.com/aigw/aigw/internal/gateway"
+	"github.com/aigw/aigw/internal/metrics"
+	"github.com/aigw/aigw/internal/secret"
 )
 
 // Tests of what a hostile client, a faulty upstream and a shutdown found:

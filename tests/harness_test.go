@@ -19,10 +19,10 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/gateway"
-	"github.com/aigw/aigw/pkg/provider"
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/gateway"
+	"github.com/aigw/aigw/internal/provider"
+	"github.com/aigw/aigw/internal/store"
 )
 
 const clientKey = "sk-aigw-test-client-key-0001"

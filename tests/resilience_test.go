@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aigw/aigw/internal/testdb"
-	"github.com/aigw/aigw/pkg/gateway"
+	"github.com/aigw/aigw/internal/gateway"
 )
 
 // keyedUpstream answers per upstream key: each key's behaviour can be
@@ -353,7 +353,7 @@ func aigwGoroutines() []string {
 	buf = buf[:runtime.Stack(buf, true)]
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "github.com/aigw/aigw/pkg/") {
+		if strings.Contains(g, "github.com/aigw/aigw/internal/") {
 			out = append(out, g)
 		}
 	}

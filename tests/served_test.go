@@ -14,9 +14,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/pkg/app"
-	"github.com/aigw/aigw/pkg/config"
-	"github.com/aigw/aigw/pkg/store"
+	"github.com/aigw/aigw/internal/app"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/store"
 )
 
 // servedGateway is a whole server (app.Serve: gateway, real log store,

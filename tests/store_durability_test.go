@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/internal/config"
 )
 
 // TestStoreHardKillAfterABurstLosesNoAnsweredRow runs the real binary on

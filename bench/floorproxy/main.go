@@ -1,5 +1,5 @@
 // Command floorproxy is the least a proxy built on aigw's stack can cost:
-// Gin on net/http in front, pkg/h1 to the upstream, and nothing a gateway
+// Gin on net/http in front, internal/h1 to the upstream, and nothing a gateway
 // does (no auth, routing, key pool, JSON check, usage capture, metrics or
 // log row). bench/load.sh runs it beside nginx and aigw, so a run shows how
 // much of aigw's cost is the stack the spec prescribes and how much is the
@@ -28,7 +28,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/aigw/aigw/pkg/h1"
+	"github.com/aigw/aigw/internal/h1"
 )
 
 func main() {

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/pkg/h1"
-	"github.com/aigw/aigw/pkg/mock"
+	"github.com/aigw/aigw/internal/h1"
+	"github.com/aigw/aigw/internal/mock"
 )
 
 // The floor proxy must do what nginx does in the benchmark, or the

@@ -16,7 +16,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for schema setup
 
-	"github.com/aigw/aigw/pkg/config"
+	"github.com/aigw/aigw/internal/config"
 )
 
 // DefaultPostgresDSN is used when AIGW_TEST_POSTGRES_DSN is unset.

@@ -1,0 +1,42 @@
+package adapter
+
+import (
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/aigw/aigw/internal/jsonx"
+)
+
+// maxUpstreamDepth bounds the nesting of what upstreams send (response
+// bodies, stream events), which reach this package unchecked: gjson
+// recurses per level, so a few million '[' would overflow the stack. It is
+// the gateway's limit for request bodies; real payloads stay far below.
+const maxUpstreamDepth = 256
+
+// checkUpstream validates an upstream body or event data in one pass
+// (syntax, UTF-8, nesting) and says what is wrong, or "" when nothing is.
+func checkUpstream(b []byte) string {
+	switch problem, at := jsonx.Check(b, maxUpstreamDepth); problem {
+	case jsonx.OK:
+		return ""
+	case jsonx.TooDeep:
+		return "nests deeper than " + strconv.Itoa(maxUpstreamDepth) + " levels"
+	default:
+		return "is not JSON (at byte " + strconv.Itoa(at) + ": " + strconv.Quote(truncateUTF8(string(b), 64)) + ")"
+	}
+}
+
+// eventObject parses one SSE event's data, which must be a JSON object.
+// The reason says what is wrong when it is not (docs/conversion.md,
+// "Streams: malformed upstream streams").
+func eventObject(data []byte) (gjson.Result, string) {
+	if why := checkUpstream(data); why != "" {
+		return gjson.Result{}, "event data " + why
+	}
+	root := gjson.Parse(string(data))
+	if !root.IsObject() {
+		return gjson.Result{}, "event data is not a JSON object: " + strconv.Quote(truncateUTF8(string(data), 64))
+	}
+	return root, ""
+}
