@@ -124,8 +124,8 @@ func TestBrokenStreamsSayWhyAndNameTheProvider(t *testing.T) {
 	gw, _, _ := twoProtocolGateway(t, cutStream(true), cutStream(false))
 	for i, tc := range []struct{ path, body string }{
 		{"/v1/chat/completions", `{"model":"claude/claude-sonnet-4-5","stream":true,"messages":[{"role":"user","content":"hi"}]}`}, // converted
-		{"/v1/chat/completions", `{"model":"gpt/gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`},              // passthrough
-		{"/v1/messages", `{"model":"gpt/gpt-4o","stream":true,"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`},      // converted
+		{"/v1/chat/completions", `{"model":"gpt/gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`},               // passthrough
+		{"/v1/messages", `{"model":"gpt/gpt-4o","stream":true,"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`},       // converted
 	} {
 		_, body := rawPost(t, gw.URL+tc.path, clientKey, tc.body)
 		row := gw.Logs.waitRows(t, i+1)[i]

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/internal/testdb"
 	"github.com/aigw/aigw/internal/config"
 	"github.com/aigw/aigw/internal/store"
+	"github.com/aigw/aigw/internal/testdb"
 )
 
 // chatOrError answers like openAIChat, or with a 400 when the prompt says BAD.

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/internal/testdb"
 	"github.com/aigw/aigw/internal/gateway"
+	"github.com/aigw/aigw/internal/testdb"
 )
 
 // keyedUpstream answers per upstream key: each key's behaviour can be

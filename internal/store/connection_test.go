@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aigw/aigw/internal/testdb"
 	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/testdb"
 )
 
 func TestConnectRejectsWhatNoRetryFixes(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for the schema setup
 
-	"github.com/aigw/aigw/internal/testdb"
 	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/testdb"
 )
 
 func testCtx(t *testing.T) context.Context {
