@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/aigw/aigw/internal/clip"
 )
 
 // Error is a conversion/validation failure the gateway renders in the
@@ -195,7 +196,7 @@ func upstreamMessage(status int, body []byte) string {
 	}
 	text = strings.Join(strings.Fields(text), " ")
 	if len(text) > 300 {
-		text = truncateUTF8(text, 300) + "..."
+		text = clip.UTF8(text, 300) + "..."
 	}
 	statusText := http.StatusText(status)
 	if statusText == "" {
@@ -239,16 +240,6 @@ func htmlTitle(h string) string {
 		}
 	}
 	return b.String()
-}
-
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // OpenAIErrorFromUpstream converts any upstream error body (Anthropic,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/aigw/aigw/internal/clip"
 	"github.com/aigw/aigw/internal/jsonx"
 )
 
@@ -23,7 +24,7 @@ func checkUpstream(b []byte) string {
 	case jsonx.TooDeep:
 		return "nests deeper than " + strconv.Itoa(maxUpstreamDepth) + " levels"
 	default:
-		return "is not JSON (at byte " + strconv.Itoa(at) + ": " + strconv.Quote(truncateUTF8(string(b), 64)) + ")"
+		return "is not JSON (at byte " + strconv.Itoa(at) + ": " + strconv.Quote(clip.UTF8(string(b), 64)) + ")"
 	}
 }
 
@@ -36,7 +37,7 @@ func eventObject(data []byte) (gjson.Result, string) {
 	}
 	root := gjson.Parse(string(data))
 	if !root.IsObject() {
-		return gjson.Result{}, "event data is not a JSON object: " + strconv.Quote(truncateUTF8(string(data), 64))
+		return gjson.Result{}, "event data is not a JSON object: " + strconv.Quote(clip.UTF8(string(data), 64))
 	}
 	return root, ""
 }

@@ -9,10 +9,10 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
+	cliputf8 "github.com/aigw/aigw/internal/clip"
 	"github.com/aigw/aigw/internal/provider"
 	"github.com/aigw/aigw/internal/store"
 )
@@ -207,15 +207,7 @@ func (s *Server) closeRow(c *gin.Context, rs *reqState) {
 }
 
 // clip cuts s to at most n bytes, on a UTF-8 boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func clip(s string, n int) string { return cliputf8.UTF8(s, n) }
 
 // authorize checks the gateway key: Authorization: Bearer or x-api-key.
 // With no keys configured the server listens on loopback only (enforced
