@@ -76,6 +76,12 @@ func (db *DB) insertLogsSQL(n int) string {
 		}
 		b.WriteByte(')')
 	}
-	b.WriteString(" ON CONFLICT (request_id) DO NOTHING")
+	b.WriteString(insertConflict)
 	return b.String()
 }
+
+// sqliteInsertHead and insertConflict frame SQLite's multi-row INSERT (see
+// sqliteChunk).
+var sqliteInsertHead = "INSERT INTO request_logs (" + strings.Join(logColumns, ", ") + ") VALUES "
+
+const insertConflict = " ON CONFLICT (request_id) DO NOTHING"

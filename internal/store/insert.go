@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -17,36 +18,32 @@ const maxRowsPerStatement = 500
 
 // sqliteRowsPerStatement is small on purpose: the pure-Go SQLite driver
 // compiles the statement on every execution and binds parameters in time
-// quadratic in their number, so neither one row per statement nor hundreds
-// are fast. 16 rows (368 parameters) measured best (bench/sqlite_test.go).
+// quadratic in their number (see sqliteChunk), so neither one row per
+// statement nor hundreds are fast (bench/sqlite_test.go).
 const sqliteRowsPerStatement = 16
 
-// logInsert is the prepared multi-row INSERT of a full chunk of log rows.
-// It is prepared on first use, after the migrations have made the table:
-// PostgreSQL checks the table when it prepares.
+// logInsert is PostgreSQL's prepared multi-row INSERT of a full chunk of
+// log rows. It is prepared on first use, after the migrations have made the
+// table: PostgreSQL checks the table when it prepares.
 type logInsert struct {
 	mu   sync.Mutex
-	per  int // rows per statement
 	stmt *sql.Stmt
 }
 
-// preparedInsert returns the full-chunk statement, preparing it once.
-func (db *DB) preparedInsert(ctx context.Context) (*sql.Stmt, int, error) {
+// preparedInsert returns the full-chunk statement (PostgreSQL), preparing
+// it once.
+func (db *DB) preparedInsert(ctx context.Context) (*sql.Stmt, error) {
 	li := &db.logInsert
 	li.mu.Lock()
 	defer li.mu.Unlock()
 	if li.stmt == nil {
-		li.per = maxRowsPerStatement
-		if db.dialect == dialectSQLite {
-			li.per = sqliteRowsPerStatement
-		}
-		stmt, err := db.writeSQL.PrepareContext(ctx, db.insertLogsSQL(li.per))
+		stmt, err := db.writeSQL.PrepareContext(ctx, db.insertLogsSQL(maxRowsPerStatement))
 		if err != nil {
-			return nil, 0, fmt.Errorf("prepare the log insert: %w", err)
+			return nil, fmt.Errorf("prepare the log insert: %w", err)
 		}
 		li.stmt = stmt
 	}
-	return li.stmt, li.per, nil
+	return li.stmt, nil
 }
 
 // closeInsert releases the prepared statement.
@@ -69,9 +66,10 @@ func (db *DB) insertLogs(ctx context.Context, rows []*RequestLog) (int64, error)
 	if len(rows) == 0 {
 		return 0, nil
 	}
-	full, per, err := db.preparedInsert(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
+	exec := db.postgresChunk
+	per := maxRowsPerStatement
+	if db.dialect == dialectSQLite {
+		exec, per = db.sqliteChunk, sqliteRowsPerStatement
 	}
 	tx, err := db.writeSQL.BeginTx(ctx, nil)
 	if err != nil {
@@ -83,34 +81,90 @@ func (db *DB) insertLogs(ctx context.Context, rows []*RequestLog) (int64, error)
 	args := make([]any, 0, min(len(rows), per)*len(logColumns))
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
-		args = args[:0]
-		for _, r := range chunk {
-			args = db.appendInsertArgs(args, r)
-		}
-		if db.dialect == dialectPostgres {
-			sanitizeForPostgres(args)
-		}
-		var res sql.Result
-		if len(chunk) == per {
-			res, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
-		} else {
-			// The rest of a batch: one statement of its own size.
-			res, err = tx.ExecContext(ctx, db.insertLogsSQL(len(chunk)), args...)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
-		}
-		n, err := res.RowsAffected()
+		n, err := exec(ctx, tx, chunk, args[:0])
 		if err != nil {
 			return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
 		}
 		total += n
 	}
-	clear(args) // no row's strings stay reachable
+	clear(args[:cap(args)]) // no row's strings stay reachable
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("insert %d log rows: commit: %w", len(rows), err)
 	}
 	return total, nil
+}
+
+// postgresChunk inserts one chunk with every value bound, through the
+// prepared statement when the chunk is full.
+func (db *DB) postgresChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog, args []any) (int64, error) {
+	for _, r := range chunk {
+		args = db.appendInsertArgs(args, r)
+	}
+	sanitizeForPostgres(args)
+	var res sql.Result
+	var err error
+	if len(chunk) == maxRowsPerStatement {
+		full, perr := db.preparedInsert(ctx)
+		if perr != nil {
+			return 0, perr
+		}
+		res, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+	} else {
+		// The rest of a batch: one statement of its own size.
+		res, err = tx.ExecContext(ctx, db.insertLogsSQL(len(chunk)), args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// sqliteChunk inserts one chunk with the numbers written into the
+// statement as literals and only the text bound. The pure-Go driver
+// compiles a statement on every execution, prepared or not, and finds each
+// bound parameter by a linear search over all arguments, so binding costs
+// time quadratic in the number of parameters; a number's literal is
+// cheaper than its parameter (BenchmarkLogWriterSQLite in bench/ measures
+// the writer). Numbers are formatted by strconv: nothing from a request is
+// ever part of the statement's text.
+func (db *DB) sqliteChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog, args []any) (int64, error) {
+	var b strings.Builder
+	b.Grow(len(sqliteInsertHead) + len(chunk)*(len(logColumns)*4+64))
+	b.WriteString(sqliteInsertHead)
+	var num [20]byte
+	lit := func(v int64) {
+		b.WriteByte(',')
+		b.Write(strconv.AppendInt(num[:0], v, 10))
+	}
+	for i, r := range chunk {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		// The order is logColumns'.
+		b.WriteString("(?,?,?,?,?,?,?,?,?")
+		args = append(args, r.RequestID, db.dbTime(r.CreatedAt), r.Method, r.Path, r.InboundFormat,
+			r.RequestedModel, r.UpstreamModel, r.Provider, r.KeyHint)
+		stream := int64(0)
+		if r.Stream {
+			stream = 1
+		}
+		lit(stream)
+		lit(int64(r.StatusCode))
+		b.WriteString(",?")
+		args = append(args, r.Error)
+		for _, v := range [...]int64{r.LatencyMs, r.TTFTMs, r.PromptTokens, r.CompletionTokens,
+			r.TotalTokens, int64(r.Attempts), r.RequestBytes, r.ResponseBytes} {
+			lit(v)
+		}
+		b.WriteString(",?,?,?)")
+		args = append(args, r.ClientIP, r.RequestBody, r.ResponseBody)
+	}
+	b.WriteString(insertConflict)
+	res, err := tx.ExecContext(ctx, b.String(), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // sanitizeForPostgres makes every text value storable: PostgreSQL rejects

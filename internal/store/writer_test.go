@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,50 @@ func TestEveryColumnRoundTrips(t *testing.T) {
 		assert.Equal(t, "Asia/Shanghai", got[0].CreatedAt.Location().String(), "read back in the configured zone")
 		want.ID, want.CreatedAt = got[0].ID, got[0].CreatedAt
 		assert.Equal(t, want, got[0])
+	})
+}
+
+// TestABatchOfUnusualRowsRoundTrips writes more rows than one statement
+// holds, with extreme numbers and text that looks like SQL, and reads
+// every value back unchanged: SQLite's insert writes numbers as literals
+// (sqliteChunk), so a column out of order or text reaching the statement
+// would show here.
+func TestABatchOfUnusualRowsRoundTrips(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, cfg config.Database) {
+		ctx := testCtx(t)
+		db := mustOpen(t, cfg)
+		w := db.NewWriter(fastWriter(t, filepath.Join(t.TempDir(), "spill.jsonl")))
+		const n = sqliteRowsPerStatement*2 + 3
+		want := make([]RequestLog, n)
+		for i := range want {
+			r := sampleRow(i)
+			r.Stream = i%2 == 0
+			r.StatusCode = 100 + i
+			r.LatencyMs, r.TTFTMs = math.MaxInt64-int64(i), -int64(i)
+			r.PromptTokens, r.CompletionTokens, r.TotalTokens = int64(i)*3, int64(i)*5, math.MinInt64+int64(i)
+			r.Attempts, r.RequestBytes, r.ResponseBytes = i, int64(i)<<40, 0
+			r.Error = fmt.Sprintf("'); DELETE FROM request_logs; -- ? $1 %d", i)
+			r.Path = "/v1/chat/completions?x='1'"
+			want[i] = *r
+			in := *r
+			w.Enqueue(&in)
+		}
+		require.NoError(t, w.Close(ctx))
+		require.EqualValues(t, n, w.Written())
+
+		got, err := db.Tail(ctx, TailFilter{Limit: n + 10})
+		require.NoError(t, err)
+		require.Len(t, got, n)
+		byID := map[string]RequestLog{}
+		for _, g := range got {
+			byID[g.RequestID] = g
+		}
+		for _, r := range want {
+			g, ok := byID[r.RequestID]
+			require.True(t, ok, "row %s missing", r.RequestID)
+			r.ID, r.CreatedAt = g.ID, g.CreatedAt
+			assert.Equal(t, r, g)
+		}
 	})
 }
 
