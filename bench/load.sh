@@ -7,6 +7,8 @@
 #   nginx   nginx proxy_pass with upstream keep-alive, nothing else
 #   floor   bench/floorproxy: Gin + net/http + pkg/h1 forwarding bytes, no
 #           gateway work; the least a proxy on aigw's prescribed stack costs
+#   floornet  the same floor on net/http's Transport instead of internal/h1
+#           (throughput tests only): what h1 saves, measured in the same run
 #   aigw    aigw serve: auth, routing, key pool, usage capture, SQLite log ON
 # Each test runs the targets interleaved (A B C, A B C, ...) because this
 # machine's speed drifts between runs; only ratios within one run mean much.
@@ -20,7 +22,7 @@
 #   RATE=1000 RATE_DURATION=10         vegeta fixed-rate latency test
 #   BIG_RATE=50 BIG_DURATION=3         vegeta with a 1 MB body
 #   SLOW_STREAMS=500 SLOW_DELAY=100ms SLOW_DURATION=10   slow-stream memory test
-#   BASE_PORT=18080 MAX_SECONDS=720    ports BASE_PORT..+4; hard time limit
+#   BASE_PORT=18080 MAX_SECONDS=720    ports BASE_PORT..+5; hard time limit
 #   AIGW_BENCH_TOOLS=/tmp/aigw-bench-tools   where vegeta is installed if missing
 #   KEEP=1                              keep the temp folder (configs, logs, raw results)
 set -euo pipefail
@@ -50,6 +52,7 @@ NGINX_PORT=$((BASE_PORT + 1))
 AIGW_PORT=$((BASE_PORT + 2))
 SLOW_PORT=$((BASE_PORT + 3))
 FLOOR_PORT=$((BASE_PORT + 4))
+FLOORNET_PORT=$((BASE_PORT + 5))
 CLIENT_KEY=sk-bench-client-key
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -272,6 +275,11 @@ FLOOR_PID=$!
 PIDS+=("$FLOOR_PID")
 wait_port "$FLOOR_PORT" floorproxy
 
+"$WORK/bin/floorproxy" --transport nethttp --listen "127.0.0.1:$FLOORNET_PORT" --upstream "http://127.0.0.1:$MOCK_PORT" >"$WORK/floornet.log" 2>&1 &
+FLOORNET_PID=$!
+PIDS+=("$FLOORNET_PID")
+wait_port "$FLOORNET_PORT" "floorproxy (net/http)"
+
 # aigw: auth on, a three-key round-robin pool, aliases, the SQLite log on
 # (in the temp folder), and a second provider on the slow mock.
 mkdir -p "$WORK/aigw"
@@ -369,6 +377,7 @@ url_of() {
 	direct) echo "http://127.0.0.1:$MOCK_PORT" ;;
 	nginx) echo "http://127.0.0.1:$NGINX_PORT" ;;
 	floor) echo "http://127.0.0.1:$FLOOR_PORT" ;;
+	floornet) echo "http://127.0.0.1:$FLOORNET_PORT" ;;
 	aigw) echo "http://127.0.0.1:$AIGW_PORT" ;;
 	esac
 }
@@ -393,20 +402,24 @@ add_case() { CASE_PATH[$1]=$2 CASE_BODY[$1]=$3 CASE_PROTO[$1]=$4 CASE_WANT[$1]=$
 add_case nonstream/direct /v1/chat/completions chat.json openai '"usage"'
 add_case nonstream/nginx /v1/chat/completions chat.json openai '"usage"'
 add_case nonstream/floor /v1/chat/completions chat.json openai '"usage"'
+add_case nonstream/floornet /v1/chat/completions chat.json openai '"usage"'
 add_case nonstream/aigw /v1/chat/completions chat-aigw.json openai '"usage"'
 add_case stream/direct /v1/chat/completions stream.json openai '[DONE]'
 add_case stream/nginx /v1/chat/completions stream.json openai '[DONE]'
 add_case stream/floor /v1/chat/completions stream.json openai '[DONE]'
+add_case stream/floornet /v1/chat/completions stream.json openai '[DONE]'
 add_case stream/aigw /v1/chat/completions stream-aigw.json openai '[DONE]'
 # Conversion: aigw turns an OpenAI request into an Anthropic one and back;
 # the reference is the same request sent in Anthropic's shape directly.
 add_case convert/direct /v1/messages msgs.json anthropic '"usage"'
 add_case convert/nginx /v1/messages msgs.json anthropic '"usage"'
 add_case convert/floor /v1/messages msgs.json anthropic '"usage"'
+add_case convert/floornet /v1/messages msgs.json anthropic '"usage"'
 add_case convert/aigw /v1/chat/completions convert.json openai '"usage"'
 add_case convert-stream/direct /v1/messages msgs-stream.json anthropic 'message_stop'
 add_case convert-stream/nginx /v1/messages msgs-stream.json anthropic 'message_stop'
 add_case convert-stream/floor /v1/messages msgs-stream.json anthropic 'message_stop'
+add_case convert-stream/floornet /v1/messages msgs-stream.json anthropic 'message_stop'
 add_case convert-stream/aigw /v1/chat/completions convert-stream.json openai '[DONE]'
 add_case big/direct /v1/chat/completions big.json openai '"usage"'
 add_case big/nginx /v1/chat/completions big.json openai '"usage"'
@@ -462,6 +475,7 @@ pids_of() {
 	case $1 in
 	nginx) nginx_pids ;;
 	floor) echo "$FLOOR_PID" ;;
+	floornet) echo "$FLOORNET_PID" ;;
 	aigw) echo "$AIGW_PID" ;;
 	esac
 }
@@ -545,13 +559,13 @@ G_IDLE=$(goroutines)
 log "idle RSS after start: aigw $((FRESH_AIGW / 1024)) MiB, nginx $((FRESH_NGINX / 1024)) MiB; after the check requests: aigw $((IDLE_AIGW / 1024)) MiB, nginx $((IDLE_NGINX / 1024)) MiB (${#NGX[@]} processes); aigw goroutines $G_IDLE"
 
 log "warm-up"
-for t in direct nginx floor aigw; do
+for t in direct nginx floor floornet aigw; do
 	timeout 30 wrk -t1 -c"$CONNS" -d2s -s "$(lua_of "nonstream/$t")" "$(url_of "$t")/v1/chat/completions" >/dev/null
 done
 
 for round in $(seq "$ROUNDS"); do
 	for test in nonstream stream convert convert-stream; do
-		for t in direct nginx floor aigw; do run_wrk "$test/$t" "$round"; done
+		for t in direct nginx floor floornet aigw; do run_wrk "$test/$t" "$round"; done
 	done
 	for t in direct nginx floor aigw; do run_vegeta "nonstream/$t" "$round" "$RATE" "$RATE_DURATION"; done
 	for t in direct nginx floor aigw; do run_vegeta "big/$t" "$round" "$BIG_RATE" "$BIG_DURATION"; done
@@ -618,14 +632,14 @@ echo "== aigw load benchmark: $(date '+%Y-%m-%d %H:%M %Z'), $(nproc) cores, $(aw
 echo "   medians of $ROUNDS interleaved rounds; rounds $ROUNDS x ${DURATION}s, wrk -t1 -c$CONNS; vegeta $RATE/s x ${RATE_DURATION}s; $(wrk -v 2>&1 | head -1 | awk '{print "wrk", $2}'), $("$NGINX" -v 2>&1 | awk '{print $3}'), vegeta $VEGETA_VERSION"
 echo "   load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine inflates the noise)"
 echo
-printf '%-15s %-7s %10s %9s %9s %9s %12s\n' test target "req/s" "/direct" "/nginx" "/floor" "CPU us/req"
+printf '%-15s %-8s %10s %9s %9s %9s %12s\n' test target "req/s" "/direct" "/nginx" "/floor" "CPU us/req"
 for test in nonstream stream convert convert-stream; do
 	d=$(mean wrk "$test/direct" 4)
 	n=$(mean wrk "$test/nginx" 4)
 	f=$(mean wrk "$test/floor" 4)
-	for t in direct nginx floor aigw; do
+	for t in direct nginx floor floornet aigw; do
 		v=$(mean wrk "$test/$t" 4)
-		printf '%-15s %-7s %10s %9s %9s %9s %12s\n' "$test" "$t" "$(fmt0 "$v")" "$(ratio "$v" "$d")" "$(ratio "$v" "$n")" "$(ratio "$v" "$f")" "$(mean wrk "$test/$t" 5)"
+		printf '%-15s %-8s %10s %9s %9s %9s %12s\n' "$test" "$t" "$(fmt0 "$v")" "$(ratio "$v" "$d")" "$(ratio "$v" "$n")" "$(ratio "$v" "$f")" "$(mean wrk "$test/$t" 5)"
 	done
 done
 pass=$(mean wrk nonstream/aigw 4)
@@ -633,6 +647,7 @@ conv=$(mean wrk convert/aigw 4)
 echo "conversion / passthrough (aigw): $(ratio "$conv" "$pass") non-stream, $(ratio "$(mean wrk convert-stream/aigw 4)" "$(mean wrk stream/aigw 4)") stream"
 echo "CPU per request aigw / nginx: $(ratio "$(mean wrk nonstream/aigw 5)" "$(mean wrk nonstream/nginx 5)") non-stream, $(ratio "$(mean wrk stream/aigw 5)" "$(mean wrk stream/nginx 5)") stream"
 echo "CPU per request floor / nginx (the prescribed stack alone): $(ratio "$(mean wrk nonstream/floor 5)" "$(mean wrk nonstream/nginx 5)") non-stream, $(ratio "$(mean wrk stream/floor 5)" "$(mean wrk stream/nginx 5)") stream"
+echo "CPU per request floor on net/http / floor on h1 (what internal/h1 saves): $(ratio "$(mean wrk nonstream/floornet 5)" "$(mean wrk nonstream/floor 5)") non-stream, $(ratio "$(mean wrk stream/floornet 5)" "$(mean wrk stream/floor 5)") stream"
 echo "CPU per request aigw / floor (the gateway's own work on top): $(ratio "$(mean wrk nonstream/aigw 5)" "$(mean wrk nonstream/floor 5)") non-stream, $(ratio "$(mean wrk stream/aigw 5)" "$(mean wrk stream/floor 5)") stream"
 echo
 printf '%-22s %-7s %9s %9s %9s %11s %11s %8s\n' "latency (ms)" target p50 p90 p99 "+p50 vs d" "+p99 vs d" success

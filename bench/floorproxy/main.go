@@ -5,6 +5,10 @@
 // much of aigw's cost is the stack the spec prescribes and how much is the
 // gateway's own work.
 //
+// With --transport nethttp it uses net/http's Transport instead of
+// internal/h1, so one run of bench/load.sh also measures what h1 saves
+// (target floornet).
+//
 // It forwards every POST to the same path on the upstream with the body,
 // Content-Type and credentials as they came, and relays the answer,
 // flushing after every read so SSE events pass one by one.
@@ -34,13 +38,25 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:18084", "host:port to listen on")
 	upstream := flag.String("upstream", "http://127.0.0.1:18080", "upstream base URL")
+	transport := flag.String("transport", "h1", "upstream transport: h1 (aigw's) or nethttp (net/http's Transport)")
 	flag.Parse()
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(200) // as aigw serve runs (cmd/serve.go), for a like-for-like floor
 	}
 
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	tr := h1.New(dialer.DialContext, nil, nil)
+	var tr http.RoundTripper
+	switch *transport {
+	case "h1":
+		tr = h1.New(dialer.DialContext, nil, nil)
+	case "nethttp":
+		// Tuned as a gateway would tune it: enough idle connections per
+		// host for every client connection of the load test.
+		tr = &http.Transport{DialContext: dialer.DialContext, MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024,
+			IdleConnTimeout: 90 * time.Second, DisableCompression: true}
+	default:
+		log.Fatalf("floorproxy: --transport %q: want h1 or nethttp", *transport)
+	}
 
 	srv := &http.Server{Addr: *listen, Handler: newEngine(tr, *upstream), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -57,14 +73,14 @@ func main() {
 }
 
 // newEngine is the whole proxy: one Gin route.
-func newEngine(tr *h1.Transport, upstream string) *gin.Engine {
+func newEngine(tr http.RoundTripper, upstream string) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.POST("/*path", func(c *gin.Context) { forward(c, tr, upstream) })
 	return r
 }
 
-func forward(c *gin.Context, tr *h1.Transport, upstream string) {
+func forward(c *gin.Context, tr http.RoundTripper, upstream string) {
 	body := make([]byte, max(c.Request.ContentLength, 0))
 	if _, err := io.ReadFull(c.Request.Body, body); err != nil {
 		c.String(http.StatusBadRequest, "read body: %v", err)
