@@ -54,6 +54,9 @@ type Config struct {
 type Server struct {
 	Listen          string `mapstructure:"listen"`
 	RedirectFile    string `mapstructure:"redirect_file"`
+	// PricesFile holds price overrides (README, "价格与费用"); a missing
+	// file means the built-in table alone.
+	PricesFile string `mapstructure:"prices_file"`
 	MaxBodyMB       int    `mapstructure:"max_body_mb"`
 	DefaultProvider string `mapstructure:"default_provider"`
 	// ShutdownGrace is how long in-flight requests and streams may run
@@ -121,6 +124,7 @@ type Provider struct {
 const (
 	DefaultListen           = "127.0.0.1:8080"
 	DefaultRedirectFile     = "redirect.toml"
+	DefaultPricesFile       = "prices.toml"
 	DefaultMaxBodyMB        = 32
 	DefaultShutdownGrace    = 30 * time.Second
 	DefaultReadTimeout      = 60 * time.Second
@@ -226,6 +230,7 @@ func Load(explicit string) (*Config, error) {
 func setDefaults(v *viper.Viper) {
 	v.SetDefault("server.listen", DefaultListen)
 	v.SetDefault("server.redirect_file", DefaultRedirectFile)
+	v.SetDefault("server.prices_file", DefaultPricesFile)
 	v.SetDefault("server.max_body_mb", DefaultMaxBodyMB)
 	v.SetDefault("server.default_provider", "")
 	v.SetDefault("server.shutdown_grace", DefaultShutdownGrace.String())
@@ -434,8 +439,12 @@ func (c *Config) Validate() error {
 
 // RedirectPath is the redirect file's path: relative paths resolve against
 // the config file's folder.
-func (c *Config) RedirectPath() string {
-	p := c.Server.RedirectFile
+func (c *Config) RedirectPath() string { return c.besideConfig(c.Server.RedirectFile) }
+
+// PricesPath is the prices file's path, resolved like RedirectPath.
+func (c *Config) PricesPath() string { return c.besideConfig(c.Server.PricesFile) }
+
+func (c *Config) besideConfig(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}

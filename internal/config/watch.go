@@ -11,18 +11,32 @@ import (
 
 // WatchAliases reloads the redirect file whenever it changes and calls
 // onChange with the new aliases. A broken file is reported through onError
-// and the caller keeps the aliases it has. It watches the folder, not the
-// file: editors and `aigw alias set` replace the file by rename, which
-// would end a watch on the file itself.
+// and the caller keeps the aliases it has.
 func WatchAliases(ctx context.Context, path string, onChange func(Aliases), onError func(error)) error {
+	return WatchFile(ctx, path, func() error {
+		a, err := LoadAliases(path)
+		if err != nil {
+			return err
+		}
+		onChange(a)
+		return nil
+	}, onError)
+}
+
+// WatchFile calls reload whenever the file at path is written, created,
+// renamed or removed, once the events of one save settle; reload's error
+// goes to onError. It watches the folder, not the file: editors and aigw's
+// own edits replace the file by rename, which would end a watch on the
+// file itself, and a file created later is seen too.
+func WatchFile(ctx context.Context, path string, reload func() error, onError func(error)) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch redirect file: %w", err)
+		return fmt.Errorf("watch %s: %w", path, err)
 	}
 	dir := filepath.Dir(path)
 	if err := w.Add(dir); err != nil {
 		w.Close()
-		return fmt.Errorf("watch redirect file folder %s: %w", dir, err)
+		return fmt.Errorf("watch the folder %s of %s: %w", dir, path, err)
 	}
 	name := filepath.Clean(path)
 	go func() {
@@ -44,15 +58,12 @@ func WatchAliases(ctx context.Context, path string, onChange func(Aliases), onEr
 				if !ok {
 					return
 				}
-				onError(fmt.Errorf("watch redirect file: %w", err))
+				onError(fmt.Errorf("watch %s: %w", path, err))
 			case <-debounce:
 				debounce = nil
-				a, err := LoadAliases(path)
-				if err != nil {
+				if err := reload(); err != nil {
 					onError(err)
-					continue
 				}
-				onChange(a)
 			}
 		}
 	}()
