@@ -52,11 +52,11 @@ type Config struct {
 
 // Server is the [server] section.
 type Server struct {
-	Listen          string `mapstructure:"listen"`
-	RedirectFile    string `mapstructure:"redirect_file"`
+	Listen       string `mapstructure:"listen"`
+	RedirectFile string `mapstructure:"redirect_file"`
 	// PricesFile holds price overrides (README, "价格与费用"); a missing
 	// file means the built-in table alone.
-	PricesFile string `mapstructure:"prices_file"`
+	PricesFile      string `mapstructure:"prices_file"`
 	MaxBodyMB       int    `mapstructure:"max_body_mb"`
 	DefaultProvider string `mapstructure:"default_provider"`
 	// ShutdownGrace is how long in-flight requests and streams may run
