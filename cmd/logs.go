@@ -155,24 +155,24 @@ type logPrinter struct {
 	loc *time.Location
 }
 
-var logColumns = []any{"time", "status", "provider", "model (requested -> upstream)", "latency ms", "tokens (in/out)", "path"}
+var logColumns = []any{"time", "status", "provider", "model (requested -> upstream)", "latency ms", "tokens (in/out)", "cost", "path"}
 
 // logCells are the columns of one row, as text.
 func (p logPrinter) logCells(r store.RequestLog) []any {
 	return []any{r.CreatedAt.In(p.loc).Format(displayTime), strconv.Itoa(r.StatusCode), dash(r.Provider),
-		modelPair(r), strconv.FormatInt(r.LatencyMs, 10), tokens(r), r.Path}
+		modelPair(r), strconv.FormatInt(r.LatencyMs, 10), tokens(r), costText(r.Cost), r.Path}
 }
 
 func (p logPrinter) table(rows []store.RequestLog) {
 	t := newTable(p.w, logColumns...)
-	t.alignRight(2, 5, 6)
+	t.alignRight(2, 5, 6, 7)
 	for _, r := range rows {
 		t.row(p.logCells(r)...)
 	}
 	t.render()
 }
 
-const lineFormat = "%-30s  %6s  %-12s  %-44s  %10s  %15s  %s\n"
+const lineFormat = "%-30s  %6s  %-12s  %-44s  %10s  %15s  %10s  %s\n"
 
 func (p logPrinter) lineHeader() {
 	fmt.Fprintf(p.w, lineFormat, logColumns...)
@@ -207,6 +207,15 @@ func modelPair(r store.RequestLog) string {
 		return dash(r.RequestedModel)
 	}
 	return dash(r.RequestedModel) + " -> " + r.UpstreamModel
+}
+
+// costText is a cost in the price table's currency, or - when no price
+// applied (unknown, which is not 0).
+func costText(c *float64) string {
+	if c == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*c, 'f', 6, 64)
 }
 
 func tokens(r store.RequestLog) string {

@@ -34,10 +34,21 @@ func tailOpts(t *testing.T, e *logsEnv) (*logsTailOptions, *bytes.Buffer) {
 
 func TestLogsTailTableIsReadable(t *testing.T) {
 	e := newLogsEnv(t)
-	e.seed(t, rowAt("a", 0, "gpt-fast", "gpt-4o-mini", "openai", 200), rowAt("b", 1, "claude", "claude", "anthropic", 529))
+	priced := rowAt("a", 0, "gpt-fast", "gpt-4o-mini", "openai", 200)
+	cost := 0.0001234
+	priced.Cost = &cost
+	e.seed(t, priced, rowAt("b", 1, "claude", "claude", "anthropic", 529))
 	opts, out := tailOpts(t, e)
 	require.NoError(t, runLogsTail(context.Background(), opts))
 	s := out.String()
+	assert.Contains(t, s, "0.000123", "the cost column")
+	lines := strings.Split(s, "\n")
+	for _, l := range lines {
+		if strings.Contains(l, "claude") {
+			assert.Regexp(t, `\s-\s`, l, "an unknown cost shows -, not 0")
+			assert.NotContains(t, l, "0.000000")
+		}
+	}
 	assert.Contains(t, s, "2025-09-26 15:10:50.235 +08:00", "time in the configured zone")
 	assert.Contains(t, s, "gpt-fast -> gpt-4o-mini")
 	assert.Contains(t, s, "10/5")
@@ -144,6 +155,10 @@ func TestLogsStatsTableAndJSON(t *testing.T) {
 		}
 		r := rowAt(fmt.Sprintf("g%d", i), i, "gpt-fast", "gpt-4o-mini", "openai", status)
 		r.LatencyMs = int64(i+1) * 100
+		if i < 9 {
+			c := 0.25 // the 500 has no price: the sum is a lower bound
+			r.Cost = &c
+		}
 		rows = append(rows, r)
 	}
 	rows = append(rows, rowAt("c", 0, "claude", "claude", "anthropic", 429))
@@ -162,11 +177,20 @@ func TestLogsStatsTableAndJSON(t *testing.T) {
 	var got []store.StatsRow
 	require.NoError(t, json.Unmarshal([]byte(stats(24*time.Hour, "model", true)), &got))
 	require.Len(t, got, 2)
+	cost := 2.25
 	assert.Equal(t, store.StatsRow{Group: "gpt-fast", Requests: 10, Errors: 1, ErrorRate: 0.1, P50LatencyMs: 500,
-		P95LatencyMs: 1000, PromptTokens: 100, CompletionTokens: 50, TotalTokens: 150}, got[0])
+		P95LatencyMs: 1000, PromptTokens: 100, CompletionTokens: 50, TotalTokens: 150, Cost: &cost, Unpriced: 1}, got[0])
 	assert.Equal(t, 1.0, got[1].ErrorRate)
+	assert.Nil(t, got[1].Cost, "claude has no price: unknown, not 0")
 
-	s := stats(24*time.Hour, "provider", false)
+	s := stats(24*time.Hour, "model", false)
+	assert.Contains(t, s, "2.2500+", "a sum with unpriced rows is marked as a lower bound")
+	assert.Contains(t, s, "used tokens of models without a price")
+	s = stats(24*time.Hour, "day", false)
+	assert.Contains(t, s, "2025-09-25", "days in the configured zone")
+	assert.Contains(t, s, "by day")
+
+	s = stats(24*time.Hour, "provider", false)
 	assert.Contains(t, s, "requests since 2025-09-25 16:10:50.235 +08:00 (last 1d), by provider")
 	assert.Contains(t, s, "openai")
 	assert.Contains(t, s, "10.0%")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,14 +27,14 @@ func newCmdLogsStats(f *factory, runF func(*logsStatsOptions) error) *cobra.Comm
 	opts := &logsStatsOptions{dbDeps: f.dbDeps(), out: f.out, now: f.now, since: 24 * time.Hour}
 	c := &cobra.Command{
 		Use:     "stats",
-		Short:   "Requests, error rate, p50/p95 latency and tokens per model, provider or key",
-		Example: "  aigw logs stats --since 7d --by provider",
+		Short:   "Requests, error rate, p50/p95 latency, tokens and cost per model, provider, key or day",
+		Example: "  aigw logs stats --since 7d --by provider\n  aigw logs stats --since 30d --by day",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch opts.by {
-			case "model", "provider", "key":
+			case "model", "provider", "key", "day":
 			default:
-				return fmt.Errorf("--by %q: use model, provider or key", opts.by)
+				return fmt.Errorf("--by %q: use model, provider, key or day", opts.by)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -43,7 +44,7 @@ func newCmdLogsStats(f *factory, runF func(*logsStatsOptions) error) *cobra.Comm
 	}
 	fl := c.Flags()
 	fl.Var(ageFlag{&opts.since}, "since", "how far back: days like 7d, or a duration like 24h or 90m")
-	fl.StringVar(&opts.by, "by", "model", "group by model (requested), provider or key")
+	fl.StringVar(&opts.by, "by", "model", "group by model (requested), provider, key or day (in the configured time zone)")
 	fl.BoolVar(&opts.json, "json", false, "a JSON array")
 	return c
 }
@@ -74,25 +75,49 @@ func runLogsStats(ctx context.Context, opts *logsStatsOptions) error {
 		fmt.Fprintln(opts.out, "no requests in this window: try a longer --since")
 		return nil
 	}
-	t := newTable(opts.out, opts.by, "requests", "errors", "error rate", "p50 ms", "p95 ms", "prompt tokens", "completion tokens", "total tokens")
-	t.alignRight(2, 3, 4, 5, 6, 7, 8, 9)
+	t := newTable(opts.out, opts.by, "requests", "errors", "error rate", "p50 ms", "p95 ms", "prompt tokens", "completion tokens", "total tokens", "cost")
+	t.alignRight(2, 3, 4, 5, 6, 7, 8, 9, 10)
 	var total store.StatsRow
 	for _, r := range rows {
 		t.row(r.Group, r.Requests, r.Errors, percent(r.ErrorRate), r.P50LatencyMs, r.P95LatencyMs,
-			r.PromptTokens, r.CompletionTokens, r.TotalTokens)
+			r.PromptTokens, r.CompletionTokens, r.TotalTokens, statsCost(r))
 		total.Requests += r.Requests
 		total.Errors += r.Errors
 		total.PromptTokens += r.PromptTokens
 		total.CompletionTokens += r.CompletionTokens
 		total.TotalTokens += r.TotalTokens
+		total.Unpriced += r.Unpriced
+		if r.Cost != nil {
+			c := *r.Cost
+			if total.Cost != nil {
+				c += *total.Cost
+			}
+			total.Cost = &c
+		}
 	}
 	if len(rows) > 1 {
 		t.footer("total", total.Requests, total.Errors,
 			percent(float64(total.Errors)/float64(total.Requests)), "", "",
-			total.PromptTokens, total.CompletionTokens, total.TotalTokens)
+			total.PromptTokens, total.CompletionTokens, total.TotalTokens, statsCost(total))
 	}
 	t.render()
+	if total.Unpriced > 0 {
+		fmt.Fprintf(opts.out, "%d requests used tokens of models without a price: their cost is unknown, and a cost marked + is a lower bound (aigw prices list --model M; aigw prices set)\n", total.Unpriced)
+	}
 	return nil
+}
+
+// statsCost is a group's cost: - when no row had a price, and marked +
+// when some rows had none (the sum is then a lower bound).
+func statsCost(r store.StatsRow) string {
+	if r.Cost == nil {
+		return "-"
+	}
+	s := strconv.FormatFloat(*r.Cost, 'f', 4, 64)
+	if r.Unpriced > 0 {
+		s += "+"
+	}
+	return s
 }
 
 func percent(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }

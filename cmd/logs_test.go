@@ -156,7 +156,7 @@ func TestLogsStatsCommand(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &rows), out)
 	require.Len(t, rows, 2)
 	assert.Equal(t, store.StatsRow{Group: "gpt-4o", Requests: 3, Errors: 1, ErrorRate: 1.0 / 3, P50LatencyMs: 200, P95LatencyMs: 300,
-		PromptTokens: 9, CompletionTokens: 12, TotalTokens: 21}, rows[0])
+		PromptTokens: 9, CompletionTokens: 12, TotalTokens: 21, Unpriced: 3}, rows[0])
 
 	out, err = e.run(t, "logs", "stats", "--since", "7d", "--by", "provider", "--json")
 	require.NoError(t, err)
@@ -169,7 +169,7 @@ func TestLogsStatsCommand(t *testing.T) {
 	assert.Contains(t, out, "by key")
 
 	_, err = e.run(t, "logs", "stats", "--by", "user")
-	assert.ErrorContains(t, err, "model, provider or key")
+	assert.ErrorContains(t, err, "model, provider, key or day")
 	_, err = e.run(t, "logs", "stats", "--since", "yesterday")
 	assert.ErrorContains(t, err, "30d")
 }

@@ -30,6 +30,7 @@ type MessagesToChatStream struct {
 	finish   string
 
 	input, cacheRead, cacheCreate, output int64
+	cacheCreate1h                         int64
 }
 
 // streamKind is what an upstream content block becomes in the chunks.
@@ -248,6 +249,8 @@ func (s *MessagesToChatStream) Usage() Usage {
 		CompletionTokens:    s.output,
 		CacheReadTokens:     s.cacheRead,
 		CacheCreationTokens: s.cacheCreate,
+		// The 1-hour part, for pricing (docs/conversion.md, "Usage").
+		CacheCreation1hTokens: s.cacheCreate1h,
 	}
 	u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	return u
@@ -289,6 +292,9 @@ func (s *MessagesToChatStream) takeUsage(u gjson.Result) {
 	}
 	if v := u.Get("cache_creation_input_tokens"); v.Type == gjson.Number {
 		s.cacheCreate = v.Int()
+	}
+	if v := u.Get("cache_creation.ephemeral_1h_input_tokens"); v.Type == gjson.Number {
+		s.cacheCreate1h = v.Int()
 	}
 	if v := u.Get("output_tokens"); v.Type == gjson.Number {
 		s.output = v.Int()

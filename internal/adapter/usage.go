@@ -5,9 +5,14 @@ import "github.com/tidwall/gjson"
 // Usage is the token accounting of one request in OpenAI terms:
 // PromptTokens includes cached input (read and written), as OpenAI's
 // prompt_tokens does; the cache counts are the parts of it.
+// CacheCreation1hTokens is the part of CacheCreationTokens written with
+// Anthropic's 1-hour TTL (priced higher), ReasoningTokens the part of
+// CompletionTokens spent reasoning (OpenAI reports it; Anthropic counts
+// thinking in output_tokens without a separate figure).
 type Usage struct {
 	PromptTokens, CompletionTokens, TotalTokens int64
 	CacheReadTokens, CacheCreationTokens        int64
+	CacheCreation1hTokens, ReasoningTokens      int64
 }
 
 // OpenAIUsage reads an OpenAI `usage` object (Chat Completions, or the
@@ -46,6 +51,11 @@ func openAIUsage(r gjson.Result) Usage {
 	} else {
 		u.CacheCreationTokens = r.Get("cache_creation_input_tokens").Int()
 	}
+	if v := r.Get("completion_tokens_details.reasoning_tokens"); v.Exists() {
+		u.ReasoningTokens = v.Int()
+	} else {
+		u.ReasoningTokens = r.Get("output_tokens_details.reasoning_tokens").Int()
+	}
 	if u.TotalTokens == 0 {
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	}
@@ -66,6 +76,7 @@ func anthropicUsage(r gjson.Result) Usage {
 	}
 	u.CacheReadTokens = r.Get("cache_read_input_tokens").Int()
 	u.CacheCreationTokens = r.Get("cache_creation_input_tokens").Int()
+	u.CacheCreation1hTokens = r.Get("cache_creation.ephemeral_1h_input_tokens").Int()
 	u.PromptTokens = r.Get("input_tokens").Int() + u.CacheReadTokens + u.CacheCreationTokens
 	u.CompletionTokens = r.Get("output_tokens").Int()
 	u.TotalTokens = u.PromptTokens + u.CompletionTokens

@@ -58,6 +58,10 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		return err
 	}
 	reg := provider.NewRegistry(cfg, aliases)
+	prices, err := LoadPriceBook(cfg.PricesPath())
+	if err != nil {
+		return err
+	}
 
 	// An unreachable database is not fatal: the gateway proxies without
 	// it, rows spill, and conn opens it when it comes back.
@@ -94,6 +98,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 			log.Warn("alias hot reload is off", "error", err)
 		}
 	}
+	watchPrices(bg, cfg, prices, log)
 	upstream := &http.Client{Transport: gateway.NewTransport()}
 	go probeKeys(bg, reg, upstream, cfg.Server.KeyProbeInterval, log)
 
@@ -126,6 +131,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		Metrics:        m,
 		Catalog:        conn,
 		DatabaseHealth: dbHealth,
+		Prices:         prices,
 	})
 	srv := &http.Server{
 		Handler:           gw.Handler(),

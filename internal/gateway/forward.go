@@ -174,11 +174,18 @@ func readUpstreamBody(resp *http.Response, limit int64) ([]byte, error) {
 	}
 }
 
-// setUsage copies token counts to the row.
+// setUsage keeps what the upstream reported having used, for the cost,
+// and copies the token counts to the row.
 func setUsage(rs *reqState, u adapter.Usage) {
+	// A stream cut before its usage, or an upstream that reports none,
+	// leaves the cost unknown rather than 0.
+	rs.usage, rs.usageSeen = u, u.PromptTokens > 0 || u.CompletionTokens > 0
 	row := &rs.row
 	row.PromptTokens = u.PromptTokens
 	row.CompletionTokens = u.CompletionTokens
+	row.CacheReadTokens = u.CacheReadTokens
+	row.CacheWriteTokens = u.CacheCreationTokens
+	row.ReasoningTokens = u.ReasoningTokens
 	row.TotalTokens = u.TotalTokens
 	if row.TotalTokens == 0 {
 		row.TotalTokens = u.PromptTokens + u.CompletionTokens

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/aigw/aigw/internal/adapter"
 	cliputf8 "github.com/aigw/aigw/internal/clip"
 	"github.com/aigw/aigw/internal/provider"
 	"github.com/aigw/aigw/internal/store"
@@ -39,6 +40,10 @@ type reqState struct {
 	// knownModel: the upstream model is one the catalog, the static lists
 	// or the aliases name, so it may label metrics.
 	knownModel bool
+	// usage is what the upstream reported having used, when usageSeen: only
+	// then has the request a cost.
+	usage     adapter.Usage
+	usageSeen bool
 }
 
 // timingWriter notes when the first byte reaches the client and how many
@@ -194,6 +199,11 @@ func (s *Server) closeRow(c *gin.Context, rs *reqState) {
 	row.ResponseBytes = rs.w.bytes
 	if row.TotalTokens == 0 {
 		row.TotalTokens = row.PromptTokens + row.CompletionTokens
+	}
+	if rs.usageSeen && s.prices != nil {
+		if cost, ok := s.prices.Cost(row.Provider, row.UpstreamModel, rs.usage); ok {
+			row.Cost = &cost
+		}
 	}
 	row.Error = s.reg.Redact(row.Error)
 	row.RequestedModel = clip(row.RequestedModel, maxLoggedModel)

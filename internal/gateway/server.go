@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/aigw/aigw/internal/adapter"
 	"github.com/aigw/aigw/internal/catalog"
 	"github.com/aigw/aigw/internal/config"
 	"github.com/aigw/aigw/internal/metrics"
@@ -54,6 +55,16 @@ type Options struct {
 	// Catalog stores fetched models for the admin endpoints; nil means
 	// admin catalog writes are unavailable (no database).
 	Catalog catalog.Store
+	// Prices gives each request its cost; nil logs every cost as unknown.
+	Prices Pricer
+}
+
+// Pricer prices what one request used at the upstream: provider is the
+// config's provider name, model the model sent upstream. ok is false when
+// no price applies, and the row's cost stays NULL (unknown, never 0).
+// app implements it over internal/pricing's hot-reloaded table.
+type Pricer interface {
+	Cost(provider, model string, u adapter.Usage) (cost float64, ok bool)
 }
 
 // Server is the gateway. Build it with New and serve Handler().
@@ -67,6 +78,7 @@ type Server struct {
 	ready      func() error
 	dbHealth   func() error
 	catalog    catalog.Store
+	prices     Pricer
 	metrics    *metrics.Metrics
 	pingEvery  time.Duration
 	clientKeys [][]byte
@@ -96,6 +108,7 @@ func New(opts Options) *Server {
 		ready:       opts.Ready,
 		dbHealth:    opts.DatabaseHealth,
 		catalog:     opts.Catalog,
+		prices:      opts.Prices,
 		metrics:     opts.Metrics,
 		pingEvery:   opts.PingInterval,
 		maxBody:     int64(opts.Config.Server.MaxBodyMB) << 20,

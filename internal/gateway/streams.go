@@ -214,6 +214,7 @@ func mergeAnthropicUsage(u adapter.Usage, obj gjson.Result) adapter.Usage {
 		u.PromptTokens = n.PromptTokens
 		u.CacheReadTokens = n.CacheReadTokens
 		u.CacheCreationTokens = n.CacheCreationTokens
+		u.CacheCreation1hTokens = n.CacheCreation1hTokens
 	}
 	if obj.Get("output_tokens").Exists() {
 		u.CompletionTokens = n.CompletionTokens

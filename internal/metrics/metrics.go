@@ -25,6 +25,7 @@ type Metrics struct {
 	ttfb     *prometheus.HistogramVec
 	retries  *prometheus.CounterVec
 	tokens   *prometheus.CounterVec
+	cost     *prometheus.CounterVec
 }
 
 // latencyBuckets span a cached answer to a long reasoning stream.
@@ -49,9 +50,14 @@ func New() *Metrics {
 		Name: "aigw_upstream_retries_total", Help: "Upstream attempts beyond the first (failover to another key).",
 	}, []string{"provider"})
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "aigw_tokens_total", Help: "Tokens reported by upstreams, by provider and kind (prompt, completion).",
-	}, []string{"provider", "kind"})
-	m.reg.MustRegister(m.requests, m.errors, m.latency, m.ttfb, m.retries, m.tokens,
+		Name: "aigw_tokens_total",
+		Help: "Tokens reported by upstreams, by provider, model and kind: prompt (cached included), completion (reasoning included), cache_read, cache_write, reasoning.",
+	}, []string{"provider", "model", "kind"})
+	m.cost = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aigw_cost_total",
+		Help: "Cost of requests with a known price, in the price table's currency ([pricing] currency, USD by default), by provider and model.",
+	}, []string{"provider", "model"})
+	m.reg.MustRegister(m.requests, m.errors, m.latency, m.ttfb, m.retries, m.tokens, m.cost,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -78,11 +84,20 @@ func (m *Metrics) ObserveRequest(row *store.RequestLog, model string) {
 	if row.ResponseBytes > 0 { // something reached the client
 		m.ttfb.WithLabelValues(row.Provider).Observe(float64(row.TTFTMs) / 1000)
 	}
-	if row.PromptTokens > 0 {
-		m.tokens.WithLabelValues(row.Provider, "prompt").Add(float64(row.PromptTokens))
+	for _, t := range [...]struct {
+		kind string
+		n    int64
+	}{
+		{"prompt", row.PromptTokens}, {"completion", row.CompletionTokens},
+		{"cache_read", row.CacheReadTokens}, {"cache_write", row.CacheWriteTokens},
+		{"reasoning", row.ReasoningTokens},
+	} {
+		if t.n > 0 {
+			m.tokens.WithLabelValues(row.Provider, model, t.kind).Add(float64(t.n))
+		}
 	}
-	if row.CompletionTokens > 0 {
-		m.tokens.WithLabelValues(row.Provider, "completion").Add(float64(row.CompletionTokens))
+	if row.Cost != nil && *row.Cost > 0 {
+		m.cost.WithLabelValues(row.Provider, model).Add(*row.Cost)
 	}
 }
 

@@ -16,6 +16,7 @@ var logColumns = []string{
 	"status_code", "error", "latency_ms", "ttft_ms", "prompt_tokens",
 	"completion_tokens", "total_tokens", "attempts", "request_bytes",
 	"response_bytes", "client_ip", "request_body", "response_body",
+	"cost", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
 }
 
 // selectLogColumns is the column list of every query returning RequestLog.
@@ -29,7 +30,16 @@ func (db *DB) appendInsertArgs(args []any, r *RequestLog) []any {
 		r.StatusCode, r.Error, r.LatencyMs, r.TTFTMs, r.PromptTokens,
 		r.CompletionTokens, r.TotalTokens, r.Attempts, r.RequestBytes,
 		r.ResponseBytes, r.ClientIP, r.RequestBody, r.ResponseBody,
+		costArg(r.Cost), r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens,
 	)
+}
+
+// costArg is the cost as a bound value: NULL when unknown.
+func costArg(c *float64) any {
+	if c == nil {
+		return nil
+	}
+	return *c
 }
 
 // scanLog reads one row selected with selectLogColumns.
@@ -40,6 +50,7 @@ func (db *DB) scanLog(rows *sql.Rows, r *RequestLog) error {
 		&r.StatusCode, &r.Error, &r.LatencyMs, &r.TTFTMs, &r.PromptTokens,
 		&r.CompletionTokens, &r.TotalTokens, &r.Attempts, &r.RequestBytes,
 		&r.ResponseBytes, &r.ClientIP, &r.RequestBody, &r.ResponseBody,
+		&r.Cost, &r.CacheReadTokens, &r.CacheWriteTokens, &r.ReasoningTokens,
 	)
 	if err != nil {
 		return fmt.Errorf("read a request_logs row: %w", err)

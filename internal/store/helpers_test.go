@@ -78,6 +78,10 @@ func sampleRow(i int) *RequestLog {
 		PromptTokens:     11,
 		CompletionTokens: 22,
 		TotalTokens:      33,
+		CacheReadTokens:  4,
+		CacheWriteTokens: 3,
+		ReasoningTokens:  7,
+		Cost:             ptr(0.000123456789),
 		Attempts:         2,
 		RequestBytes:     345,
 		ResponseBytes:    678,
@@ -119,3 +123,5 @@ func mustLoc(t testing.TB, name string) *time.Location {
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func newReader(f *os.File) *bufio.Reader { return bufio.NewReader(f) }
+
+func ptr[T any](v T) *T { return &v }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,8 +157,13 @@ func (db *DB) sqliteChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog, 
 			r.TotalTokens, int64(r.Attempts), r.RequestBytes, r.ResponseBytes} {
 			lit(v)
 		}
-		b.WriteString(",?,?,?)")
+		b.WriteString(",?,?,?,")
 		args = append(args, r.ClientIP, r.RequestBody, r.ResponseBody)
+		b.WriteString(costLiteral(num[:0], r.Cost))
+		for _, v := range [...]int64{r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens} {
+			lit(v)
+		}
+		b.WriteByte(')')
 	}
 	b.WriteString(insertConflict)
 	res, err := tx.ExecContext(ctx, b.String(), args...)
@@ -165,6 +171,17 @@ func (db *DB) sqliteChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog, 
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// costLiteral is a cost as an SQL literal: NULL when unknown, else the
+// shortest decimal that reads back as the same float64. A cost is finite
+// (pricing never divides by a count); anything else is stored as NULL
+// rather than as text SQLite would not read as a number.
+func costLiteral(buf []byte, c *float64) string {
+	if c == nil || math.IsNaN(*c) || math.IsInf(*c, 0) {
+		return "NULL"
+	}
+	return string(strconv.AppendFloat(buf, *c, 'g', -1, 64))
 }
 
 // sanitizeForPostgres makes every text value storable: PostgreSQL rejects

@@ -26,12 +26,20 @@ type RequestLog struct {
 	PromptTokens     int64     `gorm:"column:prompt_tokens" json:"prompt_tokens"`
 	CompletionTokens int64     `gorm:"column:completion_tokens" json:"completion_tokens"`
 	TotalTokens      int64     `gorm:"column:total_tokens" json:"total_tokens"`
-	Attempts         int       `gorm:"column:attempts" json:"attempts"`
-	RequestBytes     int64     `gorm:"column:request_bytes" json:"request_bytes"`
-	ResponseBytes    int64     `gorm:"column:response_bytes" json:"response_bytes"`
-	ClientIP         string    `gorm:"column:client_ip" json:"client_ip"`
-	RequestBody      string    `gorm:"column:request_body" json:"request_body,omitempty"`
-	ResponseBody     string    `gorm:"column:response_body" json:"response_body,omitempty"`
+	// The parts of PromptTokens read from and written to the upstream's
+	// prompt cache, and the part of CompletionTokens spent reasoning.
+	CacheReadTokens  int64 `gorm:"column:cache_read_tokens" json:"cache_read_tokens"`
+	CacheWriteTokens int64 `gorm:"column:cache_write_tokens" json:"cache_write_tokens"`
+	ReasoningTokens  int64 `gorm:"column:reasoning_tokens" json:"reasoning_tokens"`
+	// Cost is in the price table's currency; nil when no price applied
+	// (stored as NULL, never as 0).
+	Cost          *float64 `gorm:"column:cost" json:"cost"`
+	Attempts      int      `gorm:"column:attempts" json:"attempts"`
+	RequestBytes  int64    `gorm:"column:request_bytes" json:"request_bytes"`
+	ResponseBytes int64    `gorm:"column:response_bytes" json:"response_bytes"`
+	ClientIP      string   `gorm:"column:client_ip" json:"client_ip"`
+	RequestBody   string   `gorm:"column:request_body" json:"request_body,omitempty"`
+	ResponseBody  string   `gorm:"column:response_body" json:"response_body,omitempty"`
 }
 
 // TableName pins the table name used by the migrations.

@@ -3,15 +3,20 @@ package store
 import (
 	"context"
 	"database/sql"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/migrations"
 )
 
 func TestOpenSQLiteCreatesFolderAndFileRelativeToWorkingDir(t *testing.T) {
@@ -58,7 +63,7 @@ func TestMigrationsTwiceAreANoop(t *testing.T) {
 		assert.Empty(t, applied)
 		var versions int
 		require.NoError(t, db2.read.Raw("SELECT COUNT(*) FROM goose_db_version WHERE version_id > 0").Scan(&versions).Error)
-		assert.Equal(t, 1, versions, "each migration recorded once")
+		assert.Equal(t, migrationCount(t, db2.dialect), versions, "each migration recorded once")
 	})
 }
 
@@ -70,9 +75,61 @@ func TestMigrateReportsWhatItApplied(t *testing.T) {
 	defer db.Close()
 	applied, err := db.Migrate(context.Background())
 	require.NoError(t, err)
-	require.Len(t, applied, 1)
+	require.Len(t, applied, migrationCount(t, dialectSQLite))
 	assert.Equal(t, int64(1), applied[0].Version)
 	assert.Equal(t, "00001_init.sql", applied[0].Source)
+	assert.Equal(t, "00002_cost.sql", applied[1].Source)
+}
+
+// migrationCount is how many migrations the binary embeds for a dialect.
+func migrationCount(t *testing.T, dialect string) int {
+	t.Helper()
+	fsys, err := migrations.For(dialect)
+	require.NoError(t, err)
+	files, err := fs.Glob(fsys, "*.sql")
+	require.NoError(t, err)
+	return len(files)
+}
+
+// TestUpgradeKeepsOldRowsWithUnknownCost starts from a database at the
+// first schema version with a row in it, as an aigw before cost
+// accounting left it, and opens it with this binary: the row stays, its
+// cost is NULL (unknown, not 0) and its new token counts are 0.
+func TestUpgradeKeepsOldRowsWithUnknownCost(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, cfg config.Database) {
+		ctx := testCtx(t)
+		old, err := Open(ctx, cfg, WithoutMigrations(), WithLogger(discardLogger()))
+		require.NoError(t, err)
+		sqlDB, err := old.write.DB()
+		require.NoError(t, err)
+		fsys, err := migrations.For(old.dialect)
+		require.NoError(t, err)
+		dialect := database.DialectSQLite3
+		if old.dialect == dialectPostgres {
+			dialect = database.DialectPostgres
+		}
+		p, err := goose.NewProvider(dialect, sqlDB, fsys)
+		require.NoError(t, err)
+		_, err = p.UpTo(ctx, 1)
+		require.NoError(t, err)
+		created := any("2025-09-26 15:10:50.235+08:00")
+		if old.dialect == dialectPostgres {
+			created = time.Date(2025, 9, 26, 7, 10, 50, 0, time.UTC)
+		}
+		_, err = sqlDB.ExecContext(ctx, old.rebind("INSERT INTO request_logs (request_id, created_at, provider, status_code, prompt_tokens) VALUES (?, ?, ?, ?, ?)"),
+			"req_old", created, "openai", 200, 42)
+		require.NoError(t, err)
+		old.Close()
+
+		db := mustOpen(t, cfg) // migrates to the current version
+		got, err := db.Tail(ctx, TailFilter{Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "req_old", got[0].RequestID)
+		assert.EqualValues(t, 42, got[0].PromptTokens)
+		assert.Nil(t, got[0].Cost, "a row from before cost accounting has no known cost")
+		assert.Zero(t, got[0].CacheReadTokens+got[0].CacheWriteTokens+got[0].ReasoningTokens)
+	})
 }
 
 func TestConcurrentOpenOnOnePostgres(t *testing.T) {

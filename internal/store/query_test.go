@@ -139,9 +139,9 @@ func TestStatsOnAKnownDataSet(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []StatsRow{
 			{Group: "gpt-fast", Requests: 20, Errors: 3, ErrorRate: 0.15, P50LatencyMs: 100, P95LatencyMs: 190,
-				PromptTokens: 200, CompletionTokens: 100, TotalTokens: 300},
+				PromptTokens: 200, CompletionTokens: 100, TotalTokens: 300, Unpriced: 20},
 			{Group: "claude", Requests: 4, Errors: 1, ErrorRate: 0.25, P50LatencyMs: 2000, P95LatencyMs: 4000,
-				PromptTokens: 400, CompletionTokens: 200, TotalTokens: 600},
+				PromptTokens: 400, CompletionTokens: 200, TotalTokens: 600, Unpriced: 4},
 		}, got)
 
 		got, err = db.Stats(ctx, StatsFilter{Since: 2*time.Hour + time.Minute, By: "provider", Now: now})
@@ -149,7 +149,7 @@ func TestStatsOnAKnownDataSet(t *testing.T) {
 		require.Len(t, got, 2)
 		assert.Equal(t, "openai", got[0].Group)
 		assert.Equal(t, StatsRow{Group: "anthropic", Requests: 2, P50LatencyMs: 1000, P95LatencyMs: 2000,
-			PromptTokens: 200, CompletionTokens: 100, TotalTokens: 300}, got[1])
+			PromptTokens: 200, CompletionTokens: 100, TotalTokens: 300, Unpriced: 2}, got[1])
 
 		got, err = db.Stats(ctx, StatsFilter{By: "key", Now: now})
 		require.NoError(t, err)
@@ -157,7 +157,7 @@ func TestStatsOnAKnownDataSet(t *testing.T) {
 		assert.Equal(t, "anthropic sk-...cccc", got[2].Group)
 		// odd i (aaaa): latencies 200,180,...,20 → 10 values; i=3,7,11 errors
 		assert.Equal(t, StatsRow{Group: "openai sk-...aaaa", Requests: 10, Errors: 3, ErrorRate: 0.3,
-			P50LatencyMs: 100, P95LatencyMs: 200, PromptTokens: 100, CompletionTokens: 50, TotalTokens: 150}, got[0])
+			P50LatencyMs: 100, P95LatencyMs: 200, PromptTokens: 100, CompletionTokens: 50, TotalTokens: 150, Unpriced: 10}, got[0])
 
 		got, err = db.Stats(ctx, StatsFilter{All: true, By: "provider", Now: now})
 		require.NoError(t, err)
@@ -166,7 +166,62 @@ func TestStatsOnAKnownDataSet(t *testing.T) {
 		assert.EqualValues(t, 2000+300, got[0].TotalTokens)
 
 		_, err = db.Stats(ctx, StatsFilter{By: "color"})
-		assert.ErrorContains(t, err, "model, provider or key")
+		assert.ErrorContains(t, err, "model, provider, key or day")
+	})
+}
+
+// TestStatsSumsCostAndGroupsByDay: cost sums only known costs (NULL is
+// unknown, counted as unpriced, never as 0), and --by day takes the day in
+// the configured zone (Asia/Shanghai: 16:30 UTC is the next day).
+func TestStatsSumsCostAndGroupsByDay(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, cfg config.Database) {
+		ctx := testCtx(t)
+		db := mustOpen(t, cfg)
+		now := time.Date(2025, 9, 28, 12, 0, 0, 0, time.UTC)
+		priced := func(id string, at time.Time, model string, cost *float64, cr, cw, reasoning int64) *RequestLog {
+			r := logAt(id, at, model, model, "openai", "sk-...aaaa", 200, 100, 1000, 500)
+			r.Cost, r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens = cost, cr, cw, reasoning
+			return r
+		}
+		day1 := time.Date(2025, 9, 26, 15, 59, 0, 0, time.UTC) // 23:59 on the 26th in Beijing
+		day2 := time.Date(2025, 9, 26, 16, 30, 0, 0, time.UTC) // 00:30 on the 27th
+		rows := []*RequestLog{
+			priced("a", day1, "gpt-4o", ptr(0.0075), 200, 0, 0),
+			priced("b", day1.Add(-time.Hour), "gpt-4o", ptr(0.0025), 0, 0, 0),
+			priced("c", day2, "gpt-4o", nil, 0, 0, 0), // no price: unknown
+			priced("d", day2.Add(time.Hour), "o3", ptr(0.012), 0, 100, 300),
+			priced("e", day2.Add(2*time.Hour), "mystery", nil, 0, 0, 0), // never priced
+		}
+		rejected := logAt("f", day2, "gpt-4o", "", "", "", 401, 1, 0, 0) // no tokens: not unpriced
+		rows = append(rows, rejected)
+		_, err := db.insertLogs(ctx, rows)
+		require.NoError(t, err)
+
+		got, err := db.Stats(ctx, StatsFilter{All: true, By: "day", Now: now})
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		assert.Equal(t, "2025-09-26", got[0].Group, "days oldest first")
+		assert.Equal(t, "2025-09-27", got[1].Group)
+		require.NotNil(t, got[0].Cost)
+		assert.InDelta(t, 0.01, *got[0].Cost, 1e-12)
+		assert.EqualValues(t, 0, got[0].Unpriced)
+		assert.EqualValues(t, 200, got[0].CacheReadTokens)
+		require.NotNil(t, got[1].Cost)
+		assert.InDelta(t, 0.012, *got[1].Cost, 1e-12)
+		assert.EqualValues(t, 2, got[1].Unpriced, "c and e used tokens without a price; the 401 used none")
+		assert.EqualValues(t, 100, got[1].CacheWriteTokens)
+		assert.EqualValues(t, 300, got[1].ReasoningTokens)
+
+		got, err = db.Stats(ctx, StatsFilter{All: true, By: "model", Now: now})
+		require.NoError(t, err)
+		byGroup := map[string]StatsRow{}
+		for _, r := range got {
+			byGroup[r.Group] = r
+		}
+		require.NotNil(t, byGroup["gpt-4o"].Cost)
+		assert.InDelta(t, 0.01, *byGroup["gpt-4o"].Cost, 1e-12)
+		assert.EqualValues(t, 1, byGroup["gpt-4o"].Unpriced)
+		assert.Nil(t, byGroup["mystery"].Cost, "a model never priced has no cost, not 0")
 	})
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"slices"
@@ -16,8 +17,9 @@ type StatsFilter struct {
 	// every row.
 	Since time.Duration
 	All   bool
-	// By is "model" (the requested model), "provider" or "key" (provider
-	// and key hint). Default "model".
+	// By is "model" (the requested model), "provider", "key" (provider
+	// and key hint) or "day" (the calendar day in the configured zone).
+	// Default "model".
 	By string
 	// Now is the end of the window (default time.Now); tests pin it.
 	Now time.Time
@@ -34,6 +36,14 @@ type StatsRow struct {
 	PromptTokens     int64   `json:"prompt_tokens"`
 	CompletionTokens int64   `json:"completion_tokens"`
 	TotalTokens      int64   `json:"total_tokens"`
+	CacheReadTokens  int64   `json:"cache_read_tokens"`
+	CacheWriteTokens int64   `json:"cache_write_tokens"`
+	ReasoningTokens  int64   `json:"reasoning_tokens"`
+	// Cost sums the rows with a known cost; nil when none had one.
+	Cost *float64 `json:"cost"`
+	// Unpriced counts rows that used tokens but have no cost (no price
+	// applied): when it is not 0, Cost is a lower bound.
+	Unpriced int64 `json:"unpriced"`
 }
 
 // statsGroupExpr maps --by to the SQL that names a group.
@@ -46,8 +56,12 @@ func statsGroupExpr(by string) (string, error) {
 	case "key":
 		// A hint alone (sk-...c3f9) could be shared by keys of two providers.
 		return "provider || ' ' || key_hint", nil
+	case "day":
+		// The day is taken in Go from created_at, in the configured zone,
+		// the same on both dialects.
+		return "''", nil
 	default:
-		return "", fmt.Errorf("--by %q: use model, provider or key", by)
+		return "", fmt.Errorf("--by %q: use model, provider, key or day", by)
 	}
 }
 
@@ -68,7 +82,8 @@ func (db *DB) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 		f.Now = time.Now()
 	}
 	q := db.read.WithContext(ctx).Table("request_logs").
-		Select(group + " AS grp, status_code, latency_ms, prompt_tokens, completion_tokens, total_tokens")
+		Select(group + " AS grp, created_at, status_code, latency_ms, prompt_tokens, completion_tokens, total_tokens, " +
+			"cache_read_tokens, cache_write_tokens, reasoning_tokens, cost")
 	if !f.All {
 		q = q.Where("created_at >= ?", db.dbTime(f.Now.Add(-f.Since)))
 	}
@@ -86,11 +101,18 @@ func (db *DB) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 	for rows.Next() {
 		var (
 			g                  string
+			created            time.Time
 			status             int
 			lat, pt, ct, total int64
+			cr, cw, reasoning  int64
+			cost               sql.NullFloat64
 		)
-		if err := rows.Scan(&g, &status, &lat, &pt, &ct, &total); err != nil {
+		if err := rows.Scan(&g, timeScanner{dst: &created, loc: db.loc}, &status, &lat, &pt, &ct, &total,
+			&cr, &cw, &reasoning, &cost); err != nil {
 			return nil, fmt.Errorf("read request logs for stats: %w", err)
+		}
+		if f.By == "day" {
+			g = created.Format(time.DateOnly)
 		}
 		a := groups[g]
 		if a == nil {
@@ -104,6 +126,15 @@ func (db *DB) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 		a.PromptTokens += pt
 		a.CompletionTokens += ct
 		a.TotalTokens += total
+		a.CacheReadTokens += cr
+		a.CacheWriteTokens += cw
+		a.ReasoningTokens += reasoning
+		switch {
+		case cost.Valid:
+			a.Cost = addCost(a.Cost, cost.Float64)
+		case pt+ct > 0:
+			a.Unpriced++
+		}
 		a.latencies = append(a.latencies, lat)
 	}
 	if err := rows.Err(); err != nil {
@@ -122,9 +153,21 @@ func (db *DB) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 		out = append(out, a.StatsRow)
 	}
 	slices.SortFunc(out, func(x, y StatsRow) int {
+		if f.By == "day" {
+			return strings.Compare(x.Group, y.Group) // oldest first
+		}
 		return cmp.Or(cmp.Compare(y.Requests, x.Requests), strings.Compare(x.Group, y.Group))
 	})
 	return out, nil
+}
+
+// addCost adds c to a sum that is nil until a first known cost.
+func addCost(sum *float64, c float64) *float64 {
+	if sum == nil {
+		return &c
+	}
+	*sum += c
+	return sum
 }
 
 // percentile is the nearest-rank percentile of sorted values.

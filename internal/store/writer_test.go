@@ -73,6 +73,15 @@ func TestABatchOfUnusualRowsRoundTrips(t *testing.T) {
 			r.LatencyMs, r.TTFTMs = math.MaxInt64-int64(i), -int64(i)
 			r.PromptTokens, r.CompletionTokens, r.TotalTokens = int64(i)*3, int64(i)*5, math.MinInt64+int64(i)
 			r.Attempts, r.RequestBytes, r.ResponseBytes = i, int64(i)<<40, 0
+			r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens = int64(i)+1000, int64(i)+2000, math.MaxInt64-int64(i)
+			switch i % 3 {
+			case 0:
+				r.Cost = nil // no price: NULL, not 0
+			case 1:
+				r.Cost = ptr(0.0)
+			default:
+				r.Cost = ptr(float64(i) * 1.234567890123e-7)
+			}
 			r.Error = fmt.Sprintf("'); DELETE FROM request_logs; -- ? $1 %d", i)
 			r.Path = "/v1/chat/completions?x='1'"
 			want[i] = *r
