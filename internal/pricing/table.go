@@ -312,7 +312,8 @@ func (c *lookupCache) get(provider, model string, resolve func(p, m string) *ent
 	}
 	c.mu.Lock()
 	if len(c.m) < cacheCap {
-		c.m[k] = e
+		// The names may point into a request body: keep copies, not the body.
+		c.m[cacheKey{strings.Clone(provider), strings.Clone(model)}] = e
 	}
 	c.mu.Unlock()
 	return e
