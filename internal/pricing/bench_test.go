@@ -48,6 +48,14 @@ func BenchmarkLookup(b *testing.B) {
 			_ = cost
 		})
 	}
+	// What a lookup costs once the cache is full (cacheCap names seen):
+	// the resolution itself, allocations included.
+	b.Run("uncached_resolve_glob", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			tab.resolve("glob9", "Whatever-Model-2025-01-01")
+		}
+	})
 	b.Run("parallel_mix", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
