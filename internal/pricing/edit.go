@@ -114,11 +114,7 @@ func editEntry(content, model string, p Price) (string, error) {
 		body := strings.TrimRight(raw, "\r\n")
 		trimmed := strings.TrimSpace(body)
 		if strings.HasPrefix(trimmed, "[") {
-			isEntry, err := isEntryHeader(trimmed, model)
-			if err != nil {
-				return "", err
-			}
-			inEntry = isEntry
+			inEntry = isEntryHeader(trimmed, model)
 			if inEntry {
 				if found {
 					return "", fmt.Errorf("[prices.%s] is defined twice", strconv.Quote(model))
@@ -165,20 +161,19 @@ func editEntry(content, model string, p Price) (string, error) {
 }
 
 // isEntryHeader reports whether a table header line opens
-// [prices."model"], however the key is quoted. A header this cannot read
-// (an array of tables, a malformed line) is an error only when it might be
-// the entry; other headers are left to the check by parsing.
-func isEntryHeader(line, model string) (bool, error) {
+// [prices."model"], however the key is quoted. A line it cannot read is
+// not the entry; checkEdit catches what that misses.
+func isEntryHeader(line, model string) bool {
 	var doc map[string]any
 	if _, err := toml.Decode(line, &doc); err != nil {
-		return false, nil
+		return false
 	}
 	prices, ok := doc["prices"].(map[string]any)
 	if !ok || len(doc) != 1 || len(prices) != 1 {
-		return false, nil
+		return false
 	}
 	t, ok := prices[model].(map[string]any)
-	return ok && len(t) == 0, nil
+	return ok && len(t) == 0
 }
 
 // parseKeyLine reads one `key = number` line of an entry: the key, and
