@@ -72,6 +72,7 @@ func newCmdRoot(f *factory) *cobra.Command {
 		newCmdModels(f),
 		newCmdAlias(f),
 		newCmdLogs(f),
+		newCmdPrices(f),
 	)
 	return root
 }

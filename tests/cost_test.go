@@ -3,11 +3,15 @@ package tests
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/openai/openai-go/v3"
@@ -16,8 +20,10 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/aigw/aigw/internal/app"
+	"github.com/aigw/aigw/internal/config"
 	"github.com/aigw/aigw/internal/gateway"
 	"github.com/aigw/aigw/internal/store"
+	"github.com/aigw/aigw/internal/testdb"
 )
 
 // Usage shapes the fakes below report, as the real APIs do.
@@ -198,7 +204,7 @@ func TestCostOfEveryUsageShape(t *testing.T) {
 	responses := func(stream bool) func(t *testing.T) {
 		return func(t *testing.T) {
 			body := fmt.Sprintf(`{"model":"fast","input":"hi","stream":%v}`, stream)
-			status, out, _ := sendRaw(t, gw.URL+"/v1/responses", clientKey, body)
+			status, _, out := sendRaw(t, gw.URL+"/v1/responses", clientKey, body)
 			require.Equal(t, 200, status, out)
 		}
 	}
@@ -257,4 +263,84 @@ func TestCostUnknownIsNullNotZero(t *testing.T) {
 	assert.EqualValues(t, oaiPrompt, rows[0].PromptTokens, "tokens are logged")
 	assert.Nil(t, rows[0].Cost, "no price applies: cost is unknown, not 0")
 	assert.Nil(t, rows[1].Cost, "a request that never reached an upstream has no cost")
+}
+
+// TestServePricesReloadMetricsAndBadFiles is the whole server: the prices
+// file is read at start (a broken one refuses to start, naming the file
+// and the entry), reloaded when it changes (a broken edit keeps the last
+// good prices), and the cost reaches the database and /metrics.
+func TestServePricesReloadMetricsAndBadFiles(t *testing.T) {
+	up := newFakeUpstream(t, costOpenAIUpstream)
+	pricesPath := filepath.Join(t.TempDir(), "prices.toml")
+	conf := fmt.Sprintf(`
+[server]
+prices_file = %q
+
+[auth]
+keys = [%q]
+
+[[providers]]
+name = "oai"
+type = "openai"
+base_url = "%s/v1"
+api_keys = "sk-upstream-oai-1111"
+models = ["gpt-up"]
+`, pricesPath, clientKey, up.URL)
+
+	// A broken file at start: serve refuses, and says where and why.
+	require.NoError(t, os.WriteFile(pricesPath, []byte("[prices.\"oai/gpt-up\"]\ninput = -1\noutput = 8\n"), 0o600))
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "aigw.toml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(conf+fmt.Sprintf("\n[database]\ndriver = \"sqlite\"\ndsn = %q\n", filepath.Join(dir, "a.db"))), 0o600))
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	err = app.Serve(context.Background(), app.ServeOptions{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "prices.toml")
+	assert.Contains(t, err.Error(), "oai/gpt-up")
+	assert.Contains(t, err.Error(), "negative")
+
+	require.NoError(t, os.WriteFile(pricesPath, []byte(costPrices), 0o600))
+	db := testdb.SQLite(t)
+	s := serveWith(t, conf, db)
+	chatOnce := func() string {
+		t.Helper()
+		status, id, body := sendRaw(t, s.URL+"/v1/chat/completions", clientKey, `{"model":"oai/gpt-up","messages":[{"role":"user","content":"hi"}]}`)
+		require.Equal(t, 200, status, body)
+		return id
+	}
+	first := chatOnce()
+
+	// Double every price; the running server picks it up.
+	doubled := strings.NewReplacer("input = 2.0", "input = 4.0", "output = 8.0", "output = 16.0", "cache_read = 0.5", "cache_read = 1.0").Replace(costPrices)
+	require.NoError(t, os.WriteFile(pricesPath, []byte(doubled), 0o600))
+	catEventually(t, 10*time.Second, "prices reloaded", func() bool { return strings.Contains(s.Logs.String(), "prices reloaded") })
+	second := chatOnce()
+
+	// A broken edit: reported, and the doubled prices stay in force.
+	require.NoError(t, os.WriteFile(pricesPath, []byte(doubled+"\n[prices.\"x\"]\ninput = 1\noutput = 1\ncolour = 3\n"), 0o600))
+	catEventually(t, 10*time.Second, "bad prices reported", func() bool {
+		return strings.Contains(s.Logs.String(), "prices file not reloaded")
+	})
+	assert.Contains(t, s.Logs.String(), "colour", "the error names the unknown key")
+	third := chatOnce()
+
+	_, metricsText := getText(t, s.URL+"/metrics")
+	assert.Contains(t, metricsText, `aigw_tokens_total{kind="cache_read",model="gpt-up",provider="oai"} 1200`)
+	assert.Contains(t, metricsText, `aigw_tokens_total{kind="reasoning",model="gpt-up",provider="oai"} 600`)
+	m := regexp.MustCompile(`(?m)^aigw_cost_total\{model="gpt-up",provider="oai"\} (\S+)$`).FindStringSubmatch(metricsText)
+	require.Len(t, m, 2, "aigw_cost_total for oai/gpt-up")
+	total, err := strconv.ParseFloat(m[1], 64)
+	require.NoError(t, err)
+	assert.InDelta(t, 5*wantOpenAICost, total, 1e-12, "one request at the first prices, two at the doubled ones")
+
+	require.NoError(t, s.Stop(t))
+	rows := rowsIn(t, db)
+	for id, want := range map[string]float64{first: wantOpenAICost, second: 2 * wantOpenAICost, third: 2 * wantOpenAICost} {
+		r := rowByRequestID(t, rows, id)
+		require.NotNil(t, r.Cost, id)
+		assert.InDelta(t, want, *r.Cost, 1e-12, id)
+		assert.EqualValues(t, oaiCached, r.CacheReadTokens)
+		assert.EqualValues(t, oaiReasoning, r.ReasoningTokens)
+	}
 }
