@@ -85,7 +85,9 @@ func watchPrices(ctx context.Context, cfg *config.Config, book *PriceBook, log *
 			log.Info("prices reloaded", "file", p, "currency", book.Table().Currency())
 			return nil
 		},
-		func(err error) { log.Error("prices file not reloaded; the previous prices stay in force", "error", err) })
+		func(err error) {
+			log.Error("prices file not reloaded; the previous prices stay in force", "error", err)
+		})
 	if err != nil {
 		log.Warn("price hot reload is off", "error", err)
 	}
