@@ -184,7 +184,7 @@ func TestLogsStatsTableAndJSON(t *testing.T) {
 	assert.Nil(t, got[1].Cost, "claude has no price: unknown, not 0")
 
 	s := stats(24*time.Hour, "model", false)
-	assert.Contains(t, s, "2.2500+", "a sum with unpriced rows is marked as a lower bound")
+	assert.Contains(t, s, "2.250000+", "a sum with unpriced rows is marked as a lower bound")
 	assert.Contains(t, s, "used tokens of models without a price")
 	s = stats(24*time.Hour, "day", false)
 	assert.Contains(t, s, "2025-09-25", "days in the configured zone")

@@ -113,7 +113,7 @@ func statsCost(r store.StatsRow) string {
 	if r.Cost == nil {
 		return "-"
 	}
-	s := strconv.FormatFloat(*r.Cost, 'f', 4, 64)
+	s := strconv.FormatFloat(*r.Cost, 'f', 6, 64)
 	if r.Unpriced > 0 {
 		s += "+"
 	}
