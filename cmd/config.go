@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/pricing"
 	"github.com/aigw/aigw/internal/provider"
 )
 
@@ -82,6 +83,32 @@ func runConfigCheck(opts *configCheckOptions) error {
 			at.row(name, aliases[name], served)
 		}
 		at.render()
+	}
+	return checkPrices(w, cfg, reg)
+}
+
+// checkPrices loads the prices file as serve would (a broken one is an
+// error here too) and names the configured models no price applies to:
+// their requests will be logged with an unknown cost.
+func checkPrices(w io.Writer, cfg *config.Config, reg *provider.Registry) error {
+	table, err := pricing.Load(cfg.PricesPath())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nprices: %s, currency %s\n", cfg.PricesPath(), table.Currency())
+	if note := table.BuiltinNote(); note != "" {
+		fmt.Fprintf(w, "built-in prices unused: %s\n", note)
+	}
+	var unpriced []string
+	for _, p := range reg.Providers() {
+		for _, m := range p.Models {
+			if _, ok := table.Lookup(p.Name, m); !ok {
+				unpriced = append(unpriced, p.Name+"/"+m)
+			}
+		}
+	}
+	if len(unpriced) > 0 {
+		fmt.Fprintf(w, "no price (cost logged as unknown; add one with aigw prices set): %s\n", strings.Join(unpriced, ", "))
 	}
 	return nil
 }
