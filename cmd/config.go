@@ -95,15 +95,15 @@ func checkPrices(w io.Writer, cfg *config.Config, reg *provider.Registry) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nprices: %s, currency %s\n", cfg.PricesPath(), table.Currency())
+	fmt.Fprintf(w, "\nprices: %s, currency %s\n", escapeCell(cfg.PricesPath()), escapeCell(table.Currency()))
 	if note := table.BuiltinNote(); note != "" {
-		fmt.Fprintf(w, "built-in prices unused: %s\n", note)
+		fmt.Fprintf(w, "built-in prices unused: %s\n", escapeCell(note))
 	}
 	var unpriced []string
 	for _, p := range reg.Providers() {
 		for _, m := range p.Models {
 			if _, ok := table.Lookup(p.Name, m); !ok {
-				unpriced = append(unpriced, p.Name+"/"+m)
+				unpriced = append(unpriced, escapeCell(p.Name+"/"+m))
 			}
 		}
 	}
