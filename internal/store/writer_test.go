@@ -148,8 +148,11 @@ func TestCloseDrainsTheQueue(t *testing.T) {
 		db := mustOpen(t, cfg)
 		opts := fastWriter(t, filepath.Join(t.TempDir(), "spill.jsonl"))
 		opts.FlushInterval = time.Hour // only size and Close flush
-		w := db.NewWriter(opts)
 		const n = 5000
+		// Room for every row: what overflows the queue is the next test's
+		// case; here a slow machine must not turn the queue into a spill.
+		opts.QueueSize = n
+		w := db.NewWriter(opts)
 		for i := range n {
 			w.Enqueue(sampleRow(i))
 		}
