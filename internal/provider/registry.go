@@ -45,6 +45,7 @@ type Registry struct {
 	byName          map[string]*Provider
 	defaultProvider string
 	aliases         atomic.Pointer[config.Aliases]
+	routes          atomic.Pointer[config.Routes]
 	catalog         atomic.Pointer[catalog]
 	redactor        *strings.Replacer
 }
@@ -62,6 +63,7 @@ func NewRegistry(cfg *config.Config, aliases config.Aliases) *Registry {
 	}
 	r.redactor = newRedactor(r.providers)
 	r.SetAliases(aliases)
+	r.SetRoutes(nil)
 	r.SetFetched(nil)
 	return r
 }
