@@ -82,6 +82,8 @@ func sampleRow(i int) *RequestLog {
 		CacheWriteTokens: 3,
 		ReasoningTokens:  7,
 		Cost:             ptr(0.000123456789),
+		Route:            "smart",
+		Tried:            "anthropic/claude-sonnet-4-5 503; openai/gpt-4o 200",
 		Attempts:         2,
 		RequestBytes:     345,
 		ResponseBytes:    678,

@@ -33,13 +33,17 @@ type RequestLog struct {
 	ReasoningTokens  int64 `gorm:"column:reasoning_tokens" json:"reasoning_tokens"`
 	// Cost is in the price table's currency; nil when no price applied
 	// (stored as NULL, never as 0).
-	Cost          *float64 `gorm:"column:cost" json:"cost"`
-	Attempts      int      `gorm:"column:attempts" json:"attempts"`
-	RequestBytes  int64    `gorm:"column:request_bytes" json:"request_bytes"`
-	ResponseBytes int64    `gorm:"column:response_bytes" json:"response_bytes"`
-	ClientIP      string   `gorm:"column:client_ip" json:"client_ip"`
-	RequestBody   string   `gorm:"column:request_body" json:"request_body,omitempty"`
-	ResponseBody  string   `gorm:"column:response_body" json:"response_body,omitempty"`
+	Cost *float64 `gorm:"column:cost" json:"cost"`
+	// Route is the route the request came through ("" for a model);
+	// Tried lists each target tried and its outcome, in order.
+	Route         string `gorm:"column:route" json:"route,omitempty"`
+	Tried         string `gorm:"column:tried" json:"tried,omitempty"`
+	Attempts      int    `gorm:"column:attempts" json:"attempts"`
+	RequestBytes  int64  `gorm:"column:request_bytes" json:"request_bytes"`
+	ResponseBytes int64  `gorm:"column:response_bytes" json:"response_bytes"`
+	ClientIP      string `gorm:"column:client_ip" json:"client_ip"`
+	RequestBody   string `gorm:"column:request_body" json:"request_body,omitempty"`
+	ResponseBody  string `gorm:"column:response_body" json:"response_body,omitempty"`
 }
 
 // TableName pins the table name used by the migrations.
