@@ -113,6 +113,7 @@ type gatewayEnv struct {
 	Cfg  *config.Config
 	Logs *captureSink
 	GW   *gateway.Server
+	Reg  *provider.Registry
 	Dir  string
 }
 
@@ -143,7 +144,7 @@ func startGatewayWith(t *testing.T, configTOML, redirectTOML string, opts gatewa
 	gw := gateway.New(opts)
 	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(srv.Close)
-	return &gatewayEnv{URL: srv.URL, Cfg: cfg, Logs: sink, GW: gw, Dir: dir}
+	return &gatewayEnv{URL: srv.URL, Cfg: cfg, Logs: sink, GW: gw, Reg: opts.Registry, Dir: dir}
 }
 
 // openaiClient is the official OpenAI SDK pointed at the gateway.

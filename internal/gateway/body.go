@@ -16,7 +16,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/aigw/aigw/internal/jsonx"
-	"github.com/aigw/aigw/internal/provider"
 )
 
 // maxJSONDepth bounds nesting in request bodies (see jsonx.CheckMembers);
@@ -211,16 +210,14 @@ func (s *Server) bodyReadError(ctx context.Context, err error) *apiError {
 }
 
 // resolve applies model resolution and fills the log row.
-func (s *Server) resolve(c *gin.Context, rs *reqState, model string) (provider.Route, bool) {
-	route, err := s.reg.Resolve(model)
+func (s *Server) resolve(c *gin.Context, rs *reqState, model string) bool {
+	res, err := s.reg.ResolveAll(model)
 	if err != nil {
 		rs.reject(c, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: codeModelNotFound,
-			param: "model", message: fmt.Sprintf("model %q not found: use provider/model (see GET /v1/models), an alias from the redirect file, or set server.default_provider", clip(model, maxLoggedModel))})
-		return route, false
+			param: "model", message: fmt.Sprintf("model %q not found: use provider/model (see GET /v1/models), an alias or a route from the redirect file, or set server.default_provider", clip(model, maxLoggedModel))})
+		return false
 	}
-	rs.route = route
-	rs.row.Provider = route.Provider.Name
-	rs.row.UpstreamModel = route.UpstreamModel
-	rs.knownModel = route.Resolved != route.Requested || s.reg.Knows(route.Provider, route.UpstreamModel)
-	return route, true
+	rs.res = res
+	s.useTarget(c, rs, res.Targets[0])
+	return true
 }

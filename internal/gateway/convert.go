@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"regexp"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/aigw/aigw/internal/adapter"
 	"github.com/aigw/aigw/internal/provider"
 )
@@ -22,19 +20,18 @@ func conversionError(err error) *apiError {
 
 // chatViaAnthropic serves an OpenAI Chat Completions request with an
 // anthropic provider (docs/conversion.md, OpenAI client to Anthropic).
-func (s *Server) chatViaAnthropic(c *gin.Context, rs *reqState, route provider.Route, in *inbound) {
+func chatViaAnthropic(route provider.Route, in *inbound) (exchange, *apiError) {
 	out, meta, err := adapter.ChatToMessagesRequest(in.body, adapter.ChatRequestOptions{
 		UpstreamModel:    route.UpstreamModel,
 		DefaultMaxTokens: route.Provider.DefaultMaxTokens,
 		AdaptiveThinking: adaptiveThinkingModel(route.UpstreamModel),
 	})
 	if err != nil {
-		rs.reject(c, conversionError(err))
-		return
+		return exchange{}, conversionError(err)
 	}
-	s.forward(c, rs, exchange{route: route, path: "/v1/messages", body: out,
+	return exchange{route: route, path: "/v1/messages", body: out,
 		whole:  func(body []byte) ([]byte, adapter.Usage, error) { return adapter.MessagesToChatResponse(body, meta) },
-		stream: func() streamConverter { return adapter.NewMessagesToChatStream(meta) }})
+		stream: func() streamConverter { return adapter.NewMessagesToChatStream(meta) }}, nil
 }
 
 // adaptiveModel matches Claude Opus/Sonnet 4.6 and later, where thinking
@@ -49,13 +46,12 @@ func adaptiveThinkingModel(model string) bool {
 
 // messagesViaOpenAI serves an Anthropic Messages request with an openai
 // provider (docs/conversion.md, Anthropic client to OpenAI).
-func (s *Server) messagesViaOpenAI(c *gin.Context, rs *reqState, route provider.Route, in *inbound) {
+func messagesViaOpenAI(route provider.Route, in *inbound) (exchange, *apiError) {
 	out, meta, err := adapter.MessagesToChatRequest(in.body, adapter.MessagesRequestOptions{UpstreamModel: route.UpstreamModel})
 	if err != nil {
-		rs.reject(c, conversionError(err))
-		return
+		return exchange{}, conversionError(err)
 	}
-	s.forward(c, rs, exchange{route: route, path: "/chat/completions", body: out,
+	return exchange{route: route, path: "/chat/completions", body: out,
 		whole:  func(body []byte) ([]byte, adapter.Usage, error) { return adapter.ChatToMessagesResponse(body, meta) },
-		stream: func() streamConverter { return adapter.NewChatToMessagesStream(meta) }})
+		stream: func() streamConverter { return adapter.NewChatToMessagesStream(meta) }}, nil
 }

@@ -24,6 +24,8 @@ type apiError struct {
 	message string
 	// retryAfter, when set, is sent as the Retry-After header (seconds).
 	retryAfter int
+	// skip: the error rules out one target of a route, not the request.
+	skip bool
 }
 
 // Error codes of the gateway's own errors.

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/tidwall/gjson"
@@ -36,25 +37,64 @@ type exchange struct {
 // forward sends the exchange upstream and relays the answer: an error
 // status in the inbound protocol's shape, a stream event by event, a whole
 // body at once. Every request that reaches an upstream goes through here.
-func (s *Server) forward(c *gin.Context, rs *reqState, ex exchange) {
+//
+// With mayFailover (a route's target with others left to try) a failure
+// the next target may not share is not relayed: forward reports it and
+// returns true, nothing having reached the client (README, "路由").
+func (s *Server) forward(c *gin.Context, rs *reqState, ex exchange, mayFailover bool) (failover bool) {
+	start := time.Now()
 	resp, aerr := s.send(c.Request.Context(), rs, &upstreamCall{route: ex.route, path: ex.path, body: ex.body, header: c.Request.Header})
 	if aerr != nil {
+		if mayFailover && targetFailure(aerr) {
+			s.targetFailed(rs, aerr.status, aerr.message)
+			return true
+		}
 		rs.reject(c, aerr)
-		return
+		return false
 	}
 	defer resp.done()
 	switch {
 	case resp.StatusCode >= 400:
+		if mayFailover && failoverStatus(resp.StatusCode) {
+			s.targetFailed(rs, resp.StatusCode, fmt.Sprintf("upstream status %d", resp.StatusCode))
+			return true
+		}
 		s.relayError(c, rs, resp)
 	case isEventStream(resp.Header):
 		var h http.Header
 		if ex.upstreamHeaders {
 			h = resp.Header
 		}
-		s.relayStream(c, rs, resp, h, ex.stream())
+		conv := ex.stream()
+		var held *heldStream
+		if mayFailover {
+			var why string
+			if held, why = s.holdStream(rs, resp, ex); held == nil {
+				s.targetFailed(rs, http.StatusBadGateway, why)
+				return true
+			}
+		}
+		s.targetAnswered(rs, time.Since(start))
+		s.relayStream(c, rs, resp, h, conv, held)
 	default:
+		s.targetAnswered(rs, time.Since(start))
 		s.relayWhole(c, rs, resp, ex)
 	}
+	return false
+}
+
+// failoverStatus reports whether an upstream status fails a route's
+// target over to the next: what a key pool retries (429, 5xx). Another
+// 4xx is about the request, which the next target would refuse too.
+func failoverStatus(status int) bool {
+	return status == http.StatusTooManyRequests || status >= 500
+}
+
+// targetFailure reports whether send's error is the target's failure (no
+// usable key, every key rejected, unreachable, no first byte in time), not
+// the client's leaving or the server's shutdown.
+func targetFailure(e *apiError) bool {
+	return e.code != codeShuttingDown && e.status != statusClientClosed && failoverStatus(e.status)
 }
 
 func isEventStream(h http.Header) bool {

@@ -42,39 +42,44 @@ func (s *Server) dispatchGet(c *gin.Context, rs *reqState, path string) {
 
 // handleChatCompletions serves POST /v1/chat/completions.
 func (s *Server) handleChatCompletions(c *gin.Context, rs *reqState) {
-	in, route, ok := s.readAndResolve(c, rs)
+	in, ok := s.readAndResolve(c, rs)
 	if !ok {
 		return
 	}
-	if route.Provider.Type == config.TypeAnthropic {
-		s.chatViaAnthropic(c, rs, route, in)
-		return
-	}
-	s.proxyOpenAI(c, rs, route, in, "/chat/completions")
+	s.serveTargets(c, rs, in, func(route provider.Route, body []byte) (exchange, *apiError) {
+		if route.Provider.Type == config.TypeAnthropic {
+			return chatViaAnthropic(route, in)
+		}
+		return openAIExchange(route, in, body, "/chat/completions"), nil
+	})
 }
 
 // handleMessages serves POST /v1/messages (Anthropic in).
 func (s *Server) handleMessages(c *gin.Context, rs *reqState) {
-	in, route, ok := s.readAndResolve(c, rs)
+	in, ok := s.readAndResolve(c, rs)
 	if !ok {
 		return
 	}
-	if route.Provider.Type == config.TypeAnthropic {
-		s.proxyAnthropic(c, rs, route, in, "/v1/messages")
-		return
-	}
-	s.messagesViaOpenAI(c, rs, route, in)
+	s.serveTargets(c, rs, in, func(route provider.Route, body []byte) (exchange, *apiError) {
+		if route.Provider.Type == config.TypeAnthropic {
+			return anthropicExchange(route, in, body, "/v1/messages"), nil
+		}
+		return messagesViaOpenAI(route, in)
+	})
 }
 
 // handleCountTokens serves POST /v1/messages/count_tokens: passed to
-// anthropic providers, estimated locally for openai ones.
+// anthropic providers, estimated locally for openai ones. A route counts
+// with its first target: nothing is generated, nothing fails over.
 func (s *Server) handleCountTokens(c *gin.Context, rs *reqState) {
-	in, route, ok := s.readAndResolve(c, rs)
+	in, ok := s.readAndResolve(c, rs)
 	if !ok {
 		return
 	}
+	route := rs.route
 	if route.Provider.Type != config.TypeOpenAI {
-		s.proxyAnthropic(c, rs, route, in, "/v1/messages/count_tokens")
+		ex := anthropicExchange(route, in, in.body, "/v1/messages/count_tokens")
+		s.forward(c, rs, ex, false)
 		return
 	}
 	n, err := adapter.EstimateInputTokens(in.body)
@@ -86,13 +91,12 @@ func (s *Server) handleCountTokens(c *gin.Context, rs *reqState) {
 	c.JSON(http.StatusOK, gin.H{"input_tokens": n})
 }
 
-func (s *Server) readAndResolve(c *gin.Context, rs *reqState) (*inbound, provider.Route, bool) {
+func (s *Server) readAndResolve(c *gin.Context, rs *reqState) (*inbound, bool) {
 	in, ok := s.readBody(c, rs)
 	if !ok {
-		return nil, provider.Route{}, false
+		return nil, false
 	}
-	route, ok := s.resolve(c, rs, in.model)
-	return in, route, ok
+	return in, s.resolve(c, rs, in.model)
 }
 
 // builtinPassthrough are the POST /v1 paths forwarded to openai providers
@@ -142,21 +146,21 @@ func (s *Server) handlePassthrough(c *gin.Context, rs *reqState, path string) {
 		rs.reject(c, unforwardedPath(path))
 		return
 	}
-	in, route, ok := s.readAndResolve(c, rs)
+	in, ok := s.readAndResolve(c, rs)
 	if !ok {
 		return
 	}
-	if !builtin && !pathAllowed(path, route.Provider.PassthroughPaths) {
-		rs.reject(c, unforwardedPath(path))
-		return
-	}
-	if route.Provider.Type != config.TypeOpenAI {
-		rs.reject(c, newAPIError(http.StatusBadRequest, codeUnsupported,
-			"POST /v1"+path+" is only served by openai-type providers; "+route.Provider.Name+" is "+route.Provider.Type+
-				" (use /v1/chat/completions or /v1/messages for it)"))
-		return
-	}
-	s.proxyOpenAI(c, rs, route, in, path)
+	s.serveTargets(c, rs, in, func(route provider.Route, body []byte) (exchange, *apiError) {
+		if !builtin && !pathAllowed(path, route.Provider.PassthroughPaths) {
+			return exchange{}, skipTarget(unforwardedPath(path))
+		}
+		if route.Provider.Type != config.TypeOpenAI {
+			return exchange{}, skipTarget(newAPIError(http.StatusBadRequest, codeUnsupported,
+				"POST /v1"+path+" is only served by openai-type providers; "+route.Provider.Name+" is "+route.Provider.Type+
+					" (use /v1/chat/completions or /v1/messages for it)"))
+		}
+		return openAIExchange(route, in, body, path), nil
+	})
 }
 
 func unforwardedPath(path string) *apiError {
@@ -216,9 +220,10 @@ func usageInjectable(path string) bool {
 	return path == "/chat/completions" || path == "/completions"
 }
 
-// proxyOpenAI forwards an OpenAI-protocol request to an openai provider,
-// the model renamed by a byte-level edit.
-func (s *Server) proxyOpenAI(c *gin.Context, rs *reqState, route provider.Route, in *inbound, path string) {
+// openAIExchange forwards an OpenAI-protocol request to an openai
+// provider, the model renamed by a byte-level edit of body (in's body or
+// a copy of it: the edit may work in place).
+func openAIExchange(route provider.Route, in *inbound, body []byte, path string) exchange {
 	edits := make([]jsonx.Edit, 0, 2)
 	if e, ok := modelEdit(in, route); ok {
 		edits = append(edits, e)
@@ -236,17 +241,17 @@ func (s *Server) proxyOpenAI(c *gin.Context, rs *reqState, route provider.Route,
 	if path == "/responses" {
 		stream = func() streamConverter { return &responsesRelay{} }
 	}
-	s.forward(c, rs, exchange{route: route, path: path, body: jsonx.Splice(in.body, edits),
-		whole: wholeOpenAI, stream: stream, upstreamHeaders: true})
+	return exchange{route: route, path: path, body: jsonx.Splice(body, edits),
+		whole: wholeOpenAI, stream: stream, upstreamHeaders: true}
 }
 
-// proxyAnthropic forwards an Anthropic-protocol request to an anthropic
+// anthropicExchange forwards an Anthropic-protocol request to an anthropic
 // provider, model renamed, stream relayed as is.
-func (s *Server) proxyAnthropic(c *gin.Context, rs *reqState, route provider.Route, in *inbound, path string) {
+func anthropicExchange(route provider.Route, in *inbound, body []byte, path string) exchange {
 	var edits []jsonx.Edit
 	if e, ok := modelEdit(in, route); ok {
 		edits = append(edits, e)
 	}
-	s.forward(c, rs, exchange{route: route, path: path, body: jsonx.Splice(in.body, edits),
-		whole: wholeAnthropic, stream: func() streamConverter { return &messagesRelay{} }, upstreamHeaders: true})
+	return exchange{route: route, path: path, body: jsonx.Splice(body, edits),
+		whole: wholeAnthropic, stream: func() streamConverter { return &messagesRelay{} }, upstreamHeaders: true}
 }

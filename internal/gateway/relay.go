@@ -39,9 +39,12 @@ type ender interface{ Done() bool }
 // and records on the log row how it ended: complete, broken by the
 // upstream (502, with an error frame in the client's protocol), or
 // abandoned by the client (499).
-func (s *Server) relayStream(c *gin.Context, rs *reqState, resp *upstreamResponse, upstreamHeaders http.Header, conv streamConverter) {
+//
+// held, when not nil, is the start of the stream already read (a route's
+// target is held until its first content, see holdStream).
+func (s *Server) relayStream(c *gin.Context, rs *reqState, resp *upstreamResponse, upstreamHeaders http.Header, conv streamConverter, held *heldStream) {
 	startStream(c, upstreamHeaders)
-	r := s.newStreamRelay(c, rs, resp)
+	r := s.newStreamRelay(c, rs, resp, held)
 	defer r.stop()
 	end, broken := r.pump(conv)
 	setUsage(rs, conv.Usage())
@@ -160,6 +163,7 @@ type streamRelay struct {
 	provider string
 	redact   func([]byte) []byte
 	reader   *sse.Reader
+	held     []sse.Event  // read before the relay started, sent first
 	body     bytes.Buffer // kept only with store_bodies
 	keep     bool
 
@@ -176,10 +180,15 @@ type streamRelay struct {
 	pinger      *time.Timer
 }
 
-func (s *Server) newStreamRelay(c *gin.Context, rs *reqState, resp *upstreamResponse) *streamRelay {
+func (s *Server) newStreamRelay(c *gin.Context, rs *reqState, resp *upstreamResponse, held *heldStream) *streamRelay {
 	p := rs.route.Provider
-	r := &streamRelay{c: c, resp: resp, provider: p.Name, redact: s.reg.RedactBytes, reader: sse.NewLimitedReader(resp.Body, int(s.maxResponse)),
+	r := &streamRelay{c: c, resp: resp, provider: p.Name, redact: s.reg.RedactBytes,
 		keep: s.cfg.Logging.StoreBodies, lastWrite: time.Now(), pending: true, headersOnly: true}
+	if held != nil {
+		r.reader, r.held = held.reader, held.events
+	} else {
+		r.reader = sse.NewLimitedReader(resp.Body, int(s.maxResponse))
+	}
 	if s.pingEvery > 0 {
 		r.pingEvery = s.pingEvery
 		r.ping = []byte(": ping\n\n")
@@ -214,6 +223,11 @@ func (r *streamRelay) pingIfSilent() {
 }
 
 func (r *streamRelay) next() (sse.Event, error) {
+	if len(r.held) > 0 {
+		ev := r.held[0]
+		r.held = r.held[1:]
+		return ev, nil
+	}
 	// About to wait for the upstream: nothing may wait with us. Only the
 	// headers may, when upstream bytes are already here (the first event
 	// came with the upstream's headers): they then leave together, one

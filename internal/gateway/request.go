@@ -40,6 +40,14 @@ type reqState struct {
 	// knownModel: the upstream model is one the catalog, the static lists
 	// or the aliases name, so it may label metrics.
 	knownModel bool
+	// res is where the model resolved: a route's targets, or one.
+	res provider.Resolution
+	// tried lists the route targets that failed before the current one
+	// ("provider/model 503"); lastFailure says why the last one did.
+	tried       []string
+	lastFailure string
+	// answeredIn is the current target's time to its response headers.
+	answeredIn time.Duration
 	// usage is what the upstream reported having used, when usageSeen: only
 	// then has the request a cost.
 	usage     adapter.Usage
@@ -200,6 +208,7 @@ func (s *Server) closeRow(c *gin.Context, rs *reqState) {
 	if row.TotalTokens == 0 {
 		row.TotalTokens = row.PromptTokens + row.CompletionTokens
 	}
+	s.settleTarget(rs)
 	if rs.usageSeen && s.prices != nil {
 		if cost, ok := s.prices.Cost(row.Provider, row.UpstreamModel, rs.usage); ok {
 			row.Cost = &cost

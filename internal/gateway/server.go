@@ -57,6 +57,10 @@ type Options struct {
 	Catalog catalog.Store
 	// Prices gives each request its cost; nil logs every cost as unknown.
 	Prices Pricer
+	// RouteEjection is how long a route's target is first ejected after
+	// failures in a row (doubling on each repeat, up to ten times as
+	// long); 0 means 30 s. Tests shorten it.
+	RouteEjection time.Duration
 }
 
 // Pricer prices what one request used at the upstream: provider is the
@@ -79,6 +83,7 @@ type Server struct {
 	dbHealth   func() error
 	catalog    catalog.Store
 	prices     Pricer
+	health     *routeHealth
 	metrics    *metrics.Metrics
 	pingEvery  time.Duration
 	clientKeys [][]byte
@@ -109,6 +114,7 @@ func New(opts Options) *Server {
 		dbHealth:    opts.DatabaseHealth,
 		catalog:     opts.Catalog,
 		prices:      opts.Prices,
+		health:      newRouteHealth(opts.RouteEjection),
 		metrics:     opts.Metrics,
 		pingEvery:   opts.PingInterval,
 		maxBody:     int64(opts.Config.Server.MaxBodyMB) << 20,

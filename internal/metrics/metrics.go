@@ -26,6 +26,8 @@ type Metrics struct {
 	retries  *prometheus.CounterVec
 	tokens   *prometheus.CounterVec
 	cost     *prometheus.CounterVec
+	failover *prometheus.CounterVec
+	target   *prometheus.GaugeVec
 }
 
 // latencyBuckets span a cached answer to a long reasoning stream.
@@ -57,7 +59,15 @@ func New() *Metrics {
 		Name: "aigw_cost_total",
 		Help: "Cost of requests with a known price, in the price table's currency ([pricing] currency, USD by default), by provider and model.",
 	}, []string{"provider", "model"})
-	m.reg.MustRegister(m.requests, m.errors, m.latency, m.ttfb, m.retries, m.tokens, m.cost,
+	m.failover = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aigw_route_failovers_total",
+		Help: "Requests a route moved from a target to the next, by route and the target that failed.",
+	}, []string{"route", "provider", "model"})
+	m.target = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "aigw_route_target_healthy",
+		Help: "1 while a route's target takes traffic, 0 while it is ejected after failures in a row.",
+	}, []string{"route", "target"})
+	m.reg.MustRegister(m.requests, m.errors, m.latency, m.ttfb, m.retries, m.tokens, m.cost, m.failover, m.target,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -99,6 +109,26 @@ func (m *Metrics) ObserveRequest(row *store.RequestLog, model string) {
 	if row.Cost != nil && *row.Cost > 0 {
 		m.cost.WithLabelValues(row.Provider, model).Add(*row.Cost)
 	}
+}
+
+// Failover counts a route moving on from a failed target.
+func (m *Metrics) Failover(route, provider, model string) {
+	if m == nil {
+		return
+	}
+	m.failover.WithLabelValues(route, provider, model).Inc()
+}
+
+// TargetHealth sets whether a route's target takes traffic.
+func (m *Metrics) TargetHealth(route, target string, healthy bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if healthy {
+		v = 1
+	}
+	m.target.WithLabelValues(route, target).Set(v)
 }
 
 // Retry counts an attempt beyond the first.
