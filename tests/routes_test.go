@@ -40,6 +40,7 @@ name = %q
 type = %q
 base_url = %q
 api_keys = "sk-upstream-%s-1111,sk-upstream-%s-2222"
+strategy = "round_robin"
 models = ["m-%s"]
 timeout = "300ms"
 connect_timeout = "300ms"
@@ -403,4 +404,122 @@ func TestEveryProxiedAnswerNamesItsUpstream(t *testing.T) {
 	rows := gw.Logs.waitRows(t, 2)
 	assert.Empty(t, rows[1].Route, "no route: the column stays empty")
 	assert.Empty(t, rows[1].Tried)
+}
+
+// TestSessionAffinityPinsTargetAndKey: under a 50/50 split, the requests
+// of one session (header, prompt_cache_key or metadata.user_id) go to one
+// target and one key; when that target fails, the session moves once and
+// stays on the new target, and the row says so.
+func TestSessionAffinityPinsTargetAndKey(t *testing.T) {
+	var aDown atomic.Bool
+	a := newFakeUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		if aDown.Load() {
+			statusFake(503, `{"error":{"message":"down"}}`)(w, r)
+			return
+		}
+		chatOK("a")(w, r)
+	})
+	b := newFakeUpstream(t, chatOK("b"))
+	gw := routeGateway(t, config.Route{Targets: targetsOf("a", "b"), Strategy: config.StrategyWeighted, Weights: []int{1, 1}},
+		gateway.Options{}, routeTarget{"a", "openai", a.URL}, routeTarget{"b", "openai", b.URL})
+
+	send := func(header, body string) string {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, gw.URL+"/v1/chat/completions", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+clientKey)
+		if header != "" {
+			req.Header.Set("session_id", header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		readBody(t, resp)
+		require.Equal(t, 200, resp.StatusCode)
+		return resp.Header.Get("X-Aigw-Provider")
+	}
+	for _, tc := range []struct{ name, header, body string }{
+		{"header", "sess-1", smartChat},
+		{"prompt_cache_key", "", `{"model":"smart","prompt_cache_key":"sess-2","messages":[{"role":"user","content":"hi"}]}`},
+		{"metadata.user_id", "", `{"model":"smart","metadata":{"user_id":"sess-3"},"messages":[{"role":"user","content":"hi"}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := send(tc.header, tc.body)
+			for range 20 {
+				assert.Equal(t, first, send(tc.header, tc.body), "one session, one target")
+			}
+		})
+	}
+	// Without a session the split spreads.
+	seen := map[string]bool{}
+	for range 40 {
+		seen[send("", smartChat)] = true
+	}
+	assert.Len(t, seen, 2, "no session: both targets get traffic")
+
+	// A session pinned to a: new ids until one lands there.
+	session := ""
+	for i := 0; i < 64 && session == ""; i++ {
+		id := fmt.Sprintf("sess-a-%d", i)
+		if send(id, smartChat) == "a" {
+			session = id
+		}
+	}
+	require.NotEmpty(t, session)
+	before := len(a.requests())
+	for range 10 {
+		require.Equal(t, "a", send(session, smartChat))
+	}
+	keys := map[string]bool{}
+	for _, r := range a.requests()[before:] {
+		keys[r.Header.Get("Authorization")] = true
+	}
+	assert.Len(t, keys, 1, "one session, one key of a's pool of two")
+
+	// a fails: the session moves to b once, and stays there after a is back.
+	aDown.Store(true)
+	require.Equal(t, "b", send(session, smartChat))
+	rows := gw.Logs.waitRows(t, 0)
+	assert.Contains(t, rows[len(rows)-1].Tried, "session re-pinned from a/m-a")
+	aDown.Store(false)
+	for range 5 {
+		assert.Equal(t, "b", send(session, smartChat), "re-pinned once, not back and forth")
+	}
+}
+
+// TestSessionStickyKeyOnAPlainPool: a session on a provider/model sticks to
+// one key of a round-robin pool; requests without one rotate.
+func TestSessionStickyKeyOnAPlainPool(t *testing.T) {
+	up := newFakeUpstream(t, chatOK("a"))
+	gw := routeGateway(t, config.Route{Targets: targetsOf("a")}, gateway.Options{}, routeTarget{"a", "openai", up.URL})
+	body := `{"model":"a/m-a","messages":[{"role":"user","content":"hi"}]}`
+	do := func(session string) {
+		req, err := http.NewRequest(http.MethodPost, gw.URL+"/v1/chat/completions", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+clientKey)
+		if session != "" {
+			req.Header.Set("x-session-id", session)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		readBody(t, resp)
+		resp.Body.Close()
+		require.Equal(t, 200, resp.StatusCode)
+	}
+	keys := func(from int) map[string]int {
+		m := map[string]int{}
+		for _, r := range up.requests()[from:] {
+			m[r.Header.Get("Authorization")]++
+		}
+		return m
+	}
+	for range 6 {
+		do("")
+	}
+	assert.Len(t, keys(0), 2, "without a session the pool's keys take turns")
+	n := len(up.requests())
+	for range 6 {
+		do("agent-run-7")
+	}
+	assert.Len(t, keys(n), 1, "a session sticks to one key")
 }

@@ -57,9 +57,12 @@ const (
 	memberModel = iota
 	memberStream
 	memberStreamOptions
+	memberPromptCacheKey // session affinity (sessionOf)
+	memberMetadata
 )
 
-var inboundMembers = [...]string{memberModel: "model", memberStream: "stream", memberStreamOptions: "stream_options"}
+var inboundMembers = [...]string{memberModel: "model", memberStream: "stream", memberStreamOptions: "stream_options",
+	memberPromptCacheKey: "prompt_cache_key", memberMetadata: "metadata"}
 
 // duplicateName names the repeated member whose key starts at body[at].
 func duplicateName(body []byte, at int) string {

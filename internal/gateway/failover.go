@@ -31,7 +31,9 @@ func skipTarget(e *apiError) *apiError {
 // a failure the next may not share, while nothing has reached the client
 // (README, "路由"). A plain model is a route of one target.
 func (s *Server) serveTargets(c *gin.Context, rs *reqState, in *inbound, build targetBuilder) {
-	targets := s.health.order(rs.res, time.Now())
+	now := time.Now()
+	rs.session = sessionOf(c.Request, in)
+	targets := s.applyPin(rs, s.health.order(rs.res, now), now)
 	var lastSkip *apiError
 	for i, t := range targets {
 		last := i == len(targets)-1
@@ -53,6 +55,7 @@ func (s *Server) serveTargets(c *gin.Context, rs *reqState, in *inbound, build t
 			rs.reject(c, aerr)
 			return
 		}
+		ex.prefer = preferredKey(rs, t)
 		if !s.forward(c, rs, ex, !last) {
 			return
 		}
@@ -95,7 +98,14 @@ func (s *Server) targetAnswered(rs *reqState, ttfb time.Duration) {
 // settleTarget records the final target's outcome once the row's status
 // is known, and fills the row's route and tried.
 func (s *Server) settleTarget(rs *reqState) {
-	if rs.res.Route == "" || rs.route.Provider == nil {
+	if rs.route.Provider == nil {
+		return
+	}
+	if rs.res.Route == "" {
+		// A plain model: the session sticks to the key that served it.
+		if rs.row.StatusCode < 400 {
+			s.repin(rs, time.Now())
+		}
 		return
 	}
 	row := &rs.row
@@ -104,6 +114,9 @@ func (s *Server) settleTarget(rs *reqState) {
 	switch {
 	case row.StatusCode < 400 || row.StatusCode == statusClientClosed && rs.answeredIn > 0:
 		s.health.succeeded(rs.res.Route, rs.route, rs.answeredIn, time.Now())
+		if s.repin(rs, time.Now()) {
+			row.Tried += "; session re-pinned from " + rs.pinned.target
+		}
 	case failoverStatus(row.StatusCode) && row.Error != ErrShutdown.Error():
 		s.health.failed(rs.res.Route, rs.route, time.Now())
 	default:

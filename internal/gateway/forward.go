@@ -32,6 +32,8 @@ type exchange struct {
 	// headers (content type, request ids, rate limits). A converted answer
 	// has the gateway's own.
 	upstreamHeaders bool
+	// prefer is the key to try first (session affinity).
+	prefer *provider.Key
 }
 
 // forward sends the exchange upstream and relays the answer: an error
@@ -43,7 +45,7 @@ type exchange struct {
 // returns true, nothing having reached the client (README, "路由").
 func (s *Server) forward(c *gin.Context, rs *reqState, ex exchange, mayFailover bool) (failover bool) {
 	start := time.Now()
-	resp, aerr := s.send(c.Request.Context(), rs, &upstreamCall{route: ex.route, path: ex.path, body: ex.body, header: c.Request.Header})
+	resp, aerr := s.send(c.Request.Context(), rs, &upstreamCall{route: ex.route, prefer: ex.prefer, path: ex.path, body: ex.body, header: c.Request.Header})
 	if aerr != nil {
 		if mayFailover && targetFailure(aerr) {
 			s.targetFailed(rs, aerr.status, aerr.message)

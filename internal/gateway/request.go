@@ -48,6 +48,12 @@ type reqState struct {
 	lastFailure string
 	// answeredIn is the current target's time to its response headers.
 	answeredIn time.Duration
+	// session identifies the client's session for affinity ("" for none);
+	// pinned is where it was pinned before this request.
+	session string
+	pinned  sessionPin
+	// key is the upstream key of the last attempt.
+	key *provider.Key
 	// usage is what the upstream reported having used, when usageSeen: only
 	// then has the request a cost.
 	usage     adapter.Usage

@@ -84,6 +84,7 @@ type Server struct {
 	catalog    catalog.Store
 	prices     Pricer
 	health     *routeHealth
+	pins       *sessionPins
 	metrics    *metrics.Metrics
 	pingEvery  time.Duration
 	clientKeys [][]byte
@@ -115,6 +116,7 @@ func New(opts Options) *Server {
 		catalog:     opts.Catalog,
 		prices:      opts.Prices,
 		health:      newRouteHealth(opts.RouteEjection),
+		pins:        newSessionPins(),
 		metrics:     opts.Metrics,
 		pingEvery:   opts.PingInterval,
 		maxBody:     int64(opts.Config.Server.MaxBodyMB) << 20,

@@ -40,7 +40,9 @@ var (
 // upstreamCall is one logical request to a provider; it may take several
 // attempts, each with another key.
 type upstreamCall struct {
-	route  provider.Route
+	route provider.Route
+	// prefer is the key to try first when it is usable (session affinity).
+	prefer *provider.Key
 	path   string // appended to the provider's base URL (before its query)
 	body   []byte
 	header http.Header // client headers (filtered when copied)
@@ -96,10 +98,16 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 	// client's request was fine and the gateway's keys are at fault.
 	keyRejected := 0
 	for attempt := 1; attempt <= budget; attempt++ {
-		key := p.Pool.Pick(skipTried)
+		var key *provider.Key
+		if attempt == 1 && call.prefer != nil && call.prefer.Usable(time.Now()) {
+			key = call.prefer
+		} else {
+			key = p.Pool.Pick(skipTried)
+		}
 		if key == nil {
 			break
 		}
+		rs.key = key
 		tried = append(tried, key)
 		rs.row.Attempts = attempt
 		rs.row.KeyHint = key.Hint
