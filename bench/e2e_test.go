@@ -88,8 +88,12 @@ models = ["claude-mock-sonnet-4-5"]
 		// To see what the SQLite log costs: rows are dropped instead.
 		sink = nil
 	}
+	reg := provider.NewRegistry(cfg, aliases)
+	// A route whose first target answers: BenchmarkEndToEnd/route compares
+	// it with the same request by provider/model.
+	reg.SetRoutes(config.Routes{"bench-route": {Targets: []string{"mock-openai/mock-gpt-4o", "mock-claude/claude-mock-sonnet-4-5"}}})
 	gw := gateway.New(gateway.Options{
-		Config: cfg, Registry: provider.NewRegistry(cfg, aliases), Logs: sink,
+		Config: cfg, Registry: reg, Logs: sink,
 		Logger: quietLogger(), Metrics: metrics.New(),
 	})
 	srv := httptest.NewServer(gw.Handler())
@@ -222,6 +226,13 @@ func BenchmarkEndToEnd(b *testing.B) {
 	b.Run("convert-stream", func(b *testing.B) {
 		r.pair(b, &call{r.mock.URL + "/v1/messages", []byte(antStream), ant, "message_stop"},
 			&call{r.gw.URL + "/v1/chat/completions", []byte(withModel(streamBody, "mock-claude/claude-mock-sonnet-4-5")), gw, "[DONE]"})
+	})
+	// A route, first target answering, against the same request by
+	// provider/model: the reference here is the gateway itself, so the
+	// difference is what a route costs (issue 13: at most 5 us CPU).
+	b.Run("route", func(b *testing.B) {
+		r.pair(b, &call{r.gw.URL + "/v1/chat/completions", []byte(withModel(smallChat, "mock-openai/mock-gpt-4o")), gw, `"usage"`},
+			&call{r.gw.URL + "/v1/chat/completions", []byte(withModel(smallChat, "bench-route")), gw, `"usage"`})
 	})
 	b.Run("body1MB", func(b *testing.B) {
 		r.pair(b, &call{r.mock.URL + "/v1/chat/completions", big, oai, `"usage"`},
