@@ -36,7 +36,7 @@ func openAliasEnv(ctx context.Context, d dbDeps) (*catalogEnv, string, error) {
 	p := env.cfg.RedirectPath()
 	if p == "" {
 		env.Close()
-		return nil, "", fmt.Errorf("server.redirect_file is empty in %s: set it (e.g. redirect.toml) to use aliases", env.cfg.Path)
+		return nil, "", fmt.Errorf("server.redirect_file is empty in %s: set it (e.g. redirect.toml) to use aliases and routes", env.cfg.Path)
 	}
 	return env, p, nil
 }
@@ -86,13 +86,18 @@ func runAliasSet(ctx context.Context, o *aliasSetOptions) error {
 	if chain := aliasCycle(next, name); chain != nil {
 		return fmt.Errorf("refused: alias %s -> %s would make a cycle: %s", name, target, strings.Join(chain, " -> "))
 	}
-	if err := next.Validate(); err != nil {
+	nextFile := env.redirect
+	nextFile.Aliases = next
+	if err := nextFile.Validate(); err != nil {
 		return fmt.Errorf("refused: %s -> %s: %w", name, target, err)
 	}
 	if err := checkAliasTarget(env.reg, next, target); err != nil {
 		return err
 	}
-	if err := config.WriteAliases(path, next); err != nil {
+	if err := nextFile.CheckProviders(env.reg.ProviderNames(), env.reg.Lists); err != nil {
+		return fmt.Errorf("refused: %s -> %s: %w", name, target, err)
+	}
+	if err := config.WriteRedirect(path, nextFile); err != nil {
 		return fmt.Errorf("refused: %w", err)
 	}
 
@@ -287,7 +292,12 @@ func runAliasRm(ctx context.Context, o *aliasRmOptions) error {
 	}
 	next := maps.Clone(env.aliases)
 	delete(next, name)
-	if err := config.WriteAliases(path, next); err != nil {
+	nextFile := env.redirect
+	nextFile.Aliases = next
+	if err := nextFile.CheckProviders(env.reg.ProviderNames(), env.reg.Lists); err != nil {
+		return fmt.Errorf("refused: a route uses alias %s: %w", name, err)
+	}
+	if err := config.WriteRedirect(path, nextFile); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "removed alias %s (was -> %s); %d left in %s\n", name, target, len(next), path)
