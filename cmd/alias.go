@@ -107,7 +107,9 @@ func runAliasSet(ctx context.Context, o *aliasSetOptions) error {
 		fmt.Fprintf(out, "alias %s -> %s\n", name, target)
 	}
 	env.reg.SetAliases(next)
-	if warn := aliasTargetWarning(env.reg, name); warn != "" {
+	if to, err := next.Resolve(name); err == nil && env.redirect.Routes[to].Targets != nil {
+		fmt.Fprintf(out, "served by route %s\n", to)
+	} else if warn := aliasTargetWarning(env.reg, name); warn != "" {
 		fmt.Fprintln(errOut, "warning:", warn)
 	} else if route, err := env.reg.Resolve(name); err == nil {
 		fmt.Fprintf(out, "served by %s as %s\n", route.Provider.Name, route.UpstreamModel)

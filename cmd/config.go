@@ -82,7 +82,9 @@ func runConfigCheck(opts *configCheckOptions) error {
 		at := newTable(w, "alias", "target", "served by")
 		for _, name := range aliases.Names() {
 			served := "(unknown model: 404 until a provider lists it)"
-			if r, err := reg.Resolve(name); err == nil {
+			if to, err := aliases.Resolve(name); err == nil && redirect.Routes[to].Targets != nil {
+				served = "route " + to
+			} else if r, err := reg.Resolve(name); err == nil {
 				served = r.Provider.Name + " as " + r.UpstreamModel
 			}
 			at.row(name, aliases[name], served)

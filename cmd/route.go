@@ -105,7 +105,7 @@ func runRouteSet(ctx context.Context, o *routeSetOptions) error {
 	}
 	env.reg.SetRoutes(next.Routes)
 	for _, r := range routeRows(env.reg, config.Routes{o.name: rt})[0].Targets {
-		fmt.Fprintf(out, "  %s: %s\n", r.Target, r.served())
+		fmt.Fprintf(out, "  %s -> %s\n", r.Target, r.served())
 		if warn := aliasTargetWarning(env.reg, r.Target); warn != "" {
 			fmt.Fprintln(errOut, "warning:", warn)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -78,8 +79,21 @@ func editAliases(old string, next Aliases) (string, bool) {
 		if len(out) > 0 && !strings.HasSuffix(out[len(out)-1], "\n") {
 			out[len(out)-1] += eol
 		}
-		out = append(out, eol, "[aliases]"+eol)
-		insertAt = len(out)
+		// Before the first other table (and the comments right above it),
+		// so [aliases] comes ahead of the routes; else at the end.
+		at := slices.IndexFunc(out, func(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), "[") })
+		if at < 0 {
+			out = append(out, eol, "[aliases]"+eol)
+			insertAt = len(out)
+		} else {
+			for at > 0 && strings.HasPrefix(strings.TrimSpace(out[at-1]), "#") {
+				at--
+			}
+			block := append([]string{"[aliases]" + eol}, added...)
+			block = append(block, eol)
+			out = append(out[:at], append(block, out[at:]...)...)
+			return strings.Join(out, ""), true
+		}
 	}
 	if insertAt > 0 && !strings.HasSuffix(out[insertAt-1], "\n") && len(added) > 0 {
 		out[insertAt-1] += eol

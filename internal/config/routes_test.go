@@ -192,3 +192,12 @@ func TestWriteRedirectRefusesAndFresh(t *testing.T) {
 	assert.Equal(t, r.Routes, back.Routes)
 	assert.Empty(t, back.Aliases)
 }
+
+func TestWriteAliasesGoBeforeRoutes(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "redirect.toml")
+	in := "# top\n\n# the route\n[routes.s]\ntargets = [\"a/1\"]\n"
+	require.NoError(t, os.WriteFile(p, []byte(in), 0o600))
+	require.NoError(t, writeAliases(p, Aliases{"f": "a/2"}))
+	got, _ := os.ReadFile(p)
+	assert.Equal(t, "# top\n\n[aliases]\n\"f\" = \"a/2\"\n\n# the route\n[routes.s]\ntargets = [\"a/1\"]\n", string(got))
+}
