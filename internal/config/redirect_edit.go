@@ -196,7 +196,7 @@ func redirectFileContent(path string, next Redirect) ([]byte, error) {
 // table is written in a way this line editor does not follow (a
 // multi-line array, say), gets its keys written afresh; new routes are
 // appended at the end in name order. ok is false when the file holds
-// routes in another shape (a bare [routes] table, dotted keys).
+// routes in another shape (a bare [routes] table, [routes."a".b]).
 func editRoutes(old string, next Routes) (string, bool) {
 	eol := "\n"
 	if strings.Contains(old, "\r\n") {
@@ -212,9 +212,8 @@ func editRoutes(old string, next Routes) (string, bool) {
 	for i := 0; i < len(lines); {
 		trimmed := strings.TrimSpace(lines[i])
 		if !strings.HasPrefix(trimmed, "[") {
-			if strings.HasPrefix(trimmed, "routes") {
-				return "", false // a dotted key routes.x... at the top level
-			}
+			// Routes written as dotted keys (routes.x.targets = ...) are
+			// not seen here; the caller's parse-back check catches them.
 			out = append(out, lines[i])
 			i++
 			continue

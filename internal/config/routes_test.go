@@ -154,6 +154,11 @@ strategy = "latency"
 `},
 		{"multi-line array is written afresh", "[routes.s]\n# note\ntargets = [\n  \"a/1\",\n]\n", Routes{"s": {Targets: []string{"b/1"}}},
 			"[routes.s]\n# note\ntargets = [\"b/1\"]\n"},
+		{"an alias named routes-x is no route", "[aliases]\n\"routes-x\" = \"a/1\" # mine\n", Routes{"s": {Targets: []string{"routes-x"}}},
+			"[aliases]\n\"routes-x\" = \"a/1\" # mine\n\n[routes.\"s\"]\ntargets = [\"routes-x\"]\n"},
+		{"dotted keys are rewritten whole", "routes.s.targets = [\"a/1\"]\n", Routes{"s": {Targets: []string{"b/1"}}},
+			"# Model aliases for aigw (redirect file). Edited by `aigw alias set/rm`;\n# an alias maps to a bare model name or to provider/model.\n" +
+				"# A route serves one name from several targets with failover (`aigw route set/rm`).\n\n[routes.\"s\"]\ntargets = [\"b/1\"]\n"},
 		{"crlf kept", "[aliases]\r\n\"f\" = \"a/1\"\r\n", Routes{"s": {Targets: []string{"f"}}},
 			"[aliases]\r\n\"f\" = \"a/1\"\r\n\r\n[routes.\"s\"]\r\ntargets = [\"f\"]\r\n"},
 	}
