@@ -36,7 +36,7 @@ func openAliasEnv(ctx context.Context, d dbDeps) (*catalogEnv, string, error) {
 	p := env.cfg.RedirectPath()
 	if p == "" {
 		env.Close()
-		return nil, "", fmt.Errorf("server.redirect_file is empty in %s: set it (e.g. redirect.toml) to use aliases", env.cfg.Path)
+		return nil, "", fmt.Errorf("server.redirect_file is empty in %s: set it (e.g. redirect.toml) to use aliases and routes", env.cfg.Path)
 	}
 	return env, p, nil
 }
@@ -86,13 +86,18 @@ func runAliasSet(ctx context.Context, o *aliasSetOptions) error {
 	if chain := aliasCycle(next, name); chain != nil {
 		return fmt.Errorf("refused: alias %s -> %s would make a cycle: %s", name, target, strings.Join(chain, " -> "))
 	}
-	if err := next.Validate(); err != nil {
+	nextFile := env.redirect
+	nextFile.Aliases = next
+	if err := nextFile.Validate(); err != nil {
 		return fmt.Errorf("refused: %s -> %s: %w", name, target, err)
 	}
 	if err := checkAliasTarget(env.reg, next, target); err != nil {
 		return err
 	}
-	if err := config.WriteAliases(path, next); err != nil {
+	if err := nextFile.CheckProviders(env.reg.ProviderNames(), env.reg.Lists); err != nil {
+		return fmt.Errorf("refused: %s -> %s: %w", name, target, err)
+	}
+	if err := config.WriteRedirect(path, nextFile); err != nil {
 		return fmt.Errorf("refused: %w", err)
 	}
 
@@ -102,7 +107,9 @@ func runAliasSet(ctx context.Context, o *aliasSetOptions) error {
 		fmt.Fprintf(out, "alias %s -> %s\n", name, target)
 	}
 	env.reg.SetAliases(next)
-	if warn := aliasTargetWarning(env.reg, name); warn != "" {
+	if to, err := next.Resolve(name); err == nil && env.redirect.Routes[to].Targets != nil {
+		fmt.Fprintf(out, "served by route %s\n", to)
+	} else if warn := aliasTargetWarning(env.reg, name); warn != "" {
 		fmt.Fprintln(errOut, "warning:", warn)
 	} else if route, err := env.reg.Resolve(name); err == nil {
 		fmt.Fprintf(out, "served by %s as %s\n", route.Provider.Name, route.UpstreamModel)
@@ -287,7 +294,12 @@ func runAliasRm(ctx context.Context, o *aliasRmOptions) error {
 	}
 	next := maps.Clone(env.aliases)
 	delete(next, name)
-	if err := config.WriteAliases(path, next); err != nil {
+	nextFile := env.redirect
+	nextFile.Aliases = next
+	if err := nextFile.CheckProviders(env.reg.ProviderNames(), env.reg.Lists); err != nil {
+		return fmt.Errorf("refused: a route uses alias %s: %w", name, err)
+	}
+	if err := config.WriteRedirect(path, nextFile); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "removed alias %s (was -> %s); %d left in %s\n", name, target, len(next), path)

@@ -15,11 +15,14 @@ import (
 // the aliases, a registry filled like a running server's, and the
 // database when it could be opened.
 type catalogEnv struct {
-	cfg     *config.Config
-	aliases config.Aliases
-	reg     *provider.Registry
-	db      *store.DB
-	dbErr   error
+	cfg *config.Config
+	// redirect is the redirect file (aliases and routes); aliases is
+	// redirect.Aliases.
+	redirect config.Redirect
+	aliases  config.Aliases
+	reg      *provider.Registry
+	db       *store.DB
+	dbErr    error
 	// aliasErr: the redirect file could not be read; aliases is empty.
 	aliasErr error
 }
@@ -34,14 +37,16 @@ func openCatalogEnv(ctx context.Context, d dbDeps, strictAliases bool) (*catalog
 		return nil, err
 	}
 	e := &catalogEnv{cfg: cfg}
-	e.aliases, e.aliasErr = config.LoadAliases(cfg.RedirectPath())
+	e.redirect, e.aliasErr = config.LoadRedirect(cfg.RedirectPath())
 	if e.aliasErr != nil {
 		if strictAliases {
 			return nil, fmt.Errorf("%w\nfix the file by hand first; it is left untouched", e.aliasErr)
 		}
-		e.aliases = config.Aliases{}
+		e.redirect = config.Redirect{Path: cfg.RedirectPath(), Aliases: config.Aliases{}, Routes: config.Routes{}}
 	}
+	e.aliases = e.redirect.Aliases
 	e.reg = provider.NewRegistry(cfg, e.aliases)
+	e.reg.SetRoutes(e.redirect.Routes)
 	e.db, e.dbErr = d.openStore(ctx, cfg.Database)
 	if e.dbErr == nil {
 		if err := catalog.LoadInto(ctx, e.db, e.reg); err != nil {

@@ -46,12 +46,17 @@ func runConfigCheck(opts *configCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	aliases, err := config.LoadAliases(cfg.RedirectPath())
+	redirect, err := config.LoadRedirect(cfg.RedirectPath())
 	if err != nil {
 		return err
 	}
+	aliases := redirect.Aliases
 	w := opts.out
 	reg := provider.NewRegistry(cfg, aliases)
+	reg.SetRoutes(redirect.Routes)
+	if err := redirect.CheckProviders(reg.ProviderNames(), reg.Lists); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "config %s: OK\n", cfg.Path)
 	fmt.Fprintf(w, "listen %s, database %s (%s), time zone %s, client keys: %d, admin keys: %d\n\n",
 		cfg.Server.Listen, cfg.Database.Driver, redactPassword(cfg.Database.DSN), cfg.Database.Timezone,
@@ -77,12 +82,18 @@ func runConfigCheck(opts *configCheckOptions) error {
 		at := newTable(w, "alias", "target", "served by")
 		for _, name := range aliases.Names() {
 			served := "(unknown model: 404 until a provider lists it)"
-			if r, err := reg.Resolve(name); err == nil {
+			if to, err := aliases.Resolve(name); err == nil && redirect.Routes[to].Targets != nil {
+				served = "route " + to
+			} else if r, err := reg.Resolve(name); err == nil {
 				served = r.Provider.Name + " as " + r.UpstreamModel
 			}
 			at.row(name, aliases[name], served)
 		}
 		at.render()
+	}
+	fmt.Fprintf(w, "\nroutes from %s: %d\n", cfg.RedirectPath(), len(redirect.Routes))
+	if len(redirect.Routes) > 0 {
+		renderRoutes(w, routeRows(reg, redirect.Routes))
 	}
 	return checkPrices(w, cfg, reg)
 }

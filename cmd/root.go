@@ -71,6 +71,7 @@ func newCmdRoot(f *factory) *cobra.Command {
 		newCmdKeys(f),
 		newCmdModels(f),
 		newCmdAlias(f),
+		newCmdRoute(f),
 		newCmdLogs(f),
 		newCmdPrices(f),
 	)

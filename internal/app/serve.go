@@ -53,11 +53,12 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		log.Warn("no client keys in [auth] keys: serving without authentication, on loopback only", "listen", cfg.Server.Listen)
 	}
 
-	aliases, err := config.LoadAliases(cfg.RedirectPath())
+	redirect, err := config.LoadRedirect(cfg.RedirectPath())
 	if err != nil {
 		return err
 	}
-	reg := provider.NewRegistry(cfg, aliases)
+	reg := provider.NewRegistry(cfg, redirect.Aliases)
+	reg.SetRoutes(redirect.Routes)
 	prices, err := LoadPriceBook(cfg.PricesPath())
 	if err != nil {
 		return err
@@ -86,14 +87,25 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	if err := catalog.LoadInto(bg, conn, reg); err != nil {
 		log.Warn("could not load fetched models; serving static ones", "error", err)
 	}
+	// Route targets naming no configured provider refuse the start (the
+	// fetched lists are loaded by now, for model ids holding a '/').
+	if err := redirect.CheckProviders(reg.ProviderNames(), reg.Lists); err != nil {
+		return err
+	}
 	go pollCatalog(bg, conn, reg, log)
 	if p := cfg.RedirectPath(); p != "" {
-		err := config.WatchAliases(bg, p,
-			func(a config.Aliases) {
-				reg.SetAliases(a)
-				log.Info("aliases reloaded", "file", p, "count", len(a))
+		notReloaded := "redirect file not reloaded; previous aliases stay in force, and the previous routes"
+		err := config.WatchRedirect(bg, p,
+			func(r config.Redirect) {
+				if err := r.CheckProviders(reg.ProviderNames(), reg.Lists); err != nil {
+					log.Error(notReloaded, "error", err)
+					return
+				}
+				reg.SetAliases(r.Aliases)
+				reg.SetRoutes(r.Routes)
+				log.Info("aliases reloaded", "file", p, "aliases", len(r.Aliases), "routes", len(r.Routes))
 			},
-			func(err error) { log.Error("redirect file not reloaded; previous aliases stay in force", "error", err) })
+			func(err error) { log.Error(notReloaded, "error", err) })
 		if err != nil {
 			log.Warn("alias hot reload is off", "error", err)
 		}

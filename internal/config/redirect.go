@@ -23,46 +23,74 @@ type Aliases map[string]string
 
 type redirectFile struct {
 	Aliases map[string]string `toml:"aliases"`
+	Routes  map[string]Route  `toml:"routes"`
 }
 
-// LoadAliases reads a redirect file. A missing file means no aliases.
-func LoadAliases(path string) (Aliases, error) {
+// Redirect is the content of the redirect file: the aliases and the
+// routes, one namespace (a name is an alias or a route, not both; SPEC
+// section 9 in docs, README "路由").
+type Redirect struct {
+	// Path is the file it was read from, for errors; "" when built in code.
+	Path    string
+	Aliases Aliases
+	Routes  Routes
+}
+
+// LoadRedirect reads and validates a redirect file. A missing file (or an
+// empty path) means no aliases and no routes. Provider names are checked
+// separately, by CheckProviders, where the config is known.
+func LoadRedirect(path string) (Redirect, error) {
+	empty := Redirect{Path: path, Aliases: Aliases{}, Routes: Routes{}}
 	if path == "" {
-		return Aliases{}, nil
+		return empty, nil
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return Aliases{}, nil
+		return empty, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("redirect file %s: %w", path, err)
+		return Redirect{}, fmt.Errorf("redirect file %s: %w", path, err)
 	}
-	return parseAliases(path, data)
+	return parseRedirect(path, data)
 }
 
-// parseAliases parses redirect file content; path is used in errors only.
-func parseAliases(path string, data []byte) (Aliases, error) {
+// LoadAliases reads the aliases of a redirect file (the routes are read and
+// validated too). A missing file means no aliases.
+func LoadAliases(path string) (Aliases, error) {
+	r, err := LoadRedirect(path)
+	if err != nil {
+		return nil, err
+	}
+	return r.Aliases, nil
+}
+
+// parseRedirect parses redirect file content; path is used in errors only.
+func parseRedirect(path string, data []byte) (Redirect, error) {
 	var f redirectFile
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
-		return nil, fmt.Errorf("redirect file %s: not valid TOML: %w", path, err)
+		return Redirect{}, fmt.Errorf("redirect file %s: not valid TOML: %w", path, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("redirect file %s: unknown key(s) %s: aliases go under [aliases] as \"alias\" = \"target\"",
+		return Redirect{}, fmt.Errorf("redirect file %s: unknown key(s) %s: aliases go under [aliases] as \"alias\" = \"target\", "+
+			"routes as [routes.\"name\"] with targets, strategy and weights (quote names that hold dots)",
 			path, strings.Join(keys, ", "))
 	}
-	a := Aliases(f.Aliases)
-	if a == nil {
-		a = Aliases{}
+	r := Redirect{Path: path, Aliases: Aliases(f.Aliases), Routes: Routes(f.Routes)}
+	if r.Aliases == nil {
+		r.Aliases = Aliases{}
 	}
-	if err := a.Validate(); err != nil {
-		return nil, fmt.Errorf("redirect file %s: %w", path, err)
+	if r.Routes == nil {
+		r.Routes = Routes{}
 	}
-	return a, nil
+	if err := r.Validate(); err != nil {
+		return Redirect{}, fmt.Errorf("redirect file %s: %w", path, err)
+	}
+	return r, nil
 }
 
 // Validate refuses empty names and cycles.
@@ -130,14 +158,25 @@ func (a Aliases) Names() []string {
 	return names
 }
 
-// Encode renders the file content: a header comment and one sorted entry a
-// line, every name quoted so dots and case survive.
-func (a Aliases) encode() []byte {
+// encode renders a fresh file: a header comment, [aliases] with one
+// sorted entry a line, then one [routes."NAME"] table per route in name
+// order; every name is quoted so dots and case survive.
+func (r Redirect) encode() []byte {
 	var b bytes.Buffer
 	b.WriteString("# Model aliases for aigw (redirect file). Edited by `aigw alias set/rm`;\n")
-	b.WriteString("# an alias maps to a bare model name or to provider/model.\n\n[aliases]\n")
-	for _, name := range a.Names() {
-		fmt.Fprintf(&b, "%s = %s\n", quoteTOML(name), quoteTOML(a[name]))
+	b.WriteString("# an alias maps to a bare model name or to provider/model.\n")
+	if len(r.Routes) > 0 {
+		b.WriteString("# A route serves one name from several targets with failover (`aigw route set/rm`).\n")
+	}
+	if len(r.Aliases) > 0 || len(r.Routes) == 0 {
+		b.WriteString("\n[aliases]\n")
+		for _, name := range r.Aliases.Names() {
+			fmt.Fprintf(&b, "%s = %s\n", quoteTOML(name), quoteTOML(r.Aliases[name]))
+		}
+	}
+	for _, name := range r.Routes.Names() {
+		b.WriteString("\n")
+		b.WriteString(routeTable(name, r.Routes[name], "\n"))
 	}
 	return b.Bytes()
 }
@@ -162,17 +201,18 @@ func quoteTOML(s string) string {
 	return b.String()
 }
 
-// WriteAliases makes the redirect file hold exactly a. The file is edited
-// line by line, so comments, blank lines and the order of entries survive
-// `aigw alias set/rm` (see editAliases); a missing file is created. It is
-// replaced atomically: a temp file in the same folder, synced, then
-// renamed over the old one, so a reader (the running server's watcher)
-// never sees half a file.
-func WriteAliases(path string, a Aliases) error {
-	if err := a.Validate(); err != nil {
-		return err
+// WriteRedirect makes the redirect file at path hold exactly next, after
+// validating it. The file is edited as a person would (editAliases,
+// editRoutes), so comments, blank lines and the order of entries survive
+// `aigw alias` and `aigw route`; a missing file is created. It is replaced
+// atomically: a temp file in the same folder, synced, then renamed over
+// the old one, so a reader (the running server's watcher) never sees half
+// a file.
+func WriteRedirect(path string, next Redirect) error {
+	if err := next.Validate(); err != nil {
+		return fmt.Errorf("redirect file %s: %w", path, err)
 	}
-	content, err := aliasFileContent(path, a)
+	content, err := redirectFileContent(path, next)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}

@@ -51,30 +51,31 @@ func TestAliasErrors(t *testing.T) {
 func TestWriteAliasesRoundTrip(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "redirect.toml")
 	in := Aliases{"GPT-4.1-Fast": "openai/gpt-4.1", `we"ird\name`: "x"}
-	require.NoError(t, WriteAliases(p, in))
+	require.NoError(t, writeAliases(p, in))
 	out, err := LoadAliases(p)
 	require.NoError(t, err)
 	assert.Equal(t, in, out)
-	require.Error(t, WriteAliases(p, Aliases{"a": "b", "b": "a"}), "a cycle is never written")
+	require.Error(t, writeAliases(p, Aliases{"a": "b", "b": "a"}), "a cycle is never written")
 	out, _ = LoadAliases(p)
 	assert.Equal(t, in, out, "the file is unchanged after a refused write")
 	entries, _ := os.ReadDir(filepath.Dir(p))
 	assert.Len(t, entries, 1, "no temp files left behind")
 }
 
-func TestWatchAliases(t *testing.T) {
+func TestWatchRedirect(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "redirect.toml")
-	require.NoError(t, WriteAliases(p, Aliases{"a": "x/1"}))
+	require.NoError(t, writeAliases(p, Aliases{"a": "x/1"}))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	changes := make(chan Aliases, 4)
+	changes := make(chan Redirect, 4)
 	errs := make(chan error, 4)
-	require.NoError(t, WatchAliases(ctx, p, func(a Aliases) { changes <- a }, func(err error) { errs <- err }))
+	require.NoError(t, WatchRedirect(ctx, p, func(r Redirect) { changes <- r }, func(err error) { errs <- err }))
 
-	require.NoError(t, WriteAliases(p, Aliases{"a": "x/2"}))
+	require.NoError(t, WriteRedirect(p, Redirect{Aliases: Aliases{"a": "x/2"}, Routes: Routes{"r": {Targets: []string{"a", "y/1"}}}}))
 	select {
-	case a := <-changes:
-		assert.Equal(t, "x/2", a["a"])
+	case r := <-changes:
+		assert.Equal(t, "x/2", r.Aliases["a"])
+		assert.Equal(t, []string{"a", "y/1"}, r.Routes["r"].Targets)
 	case <-time.After(5 * time.Second):
 		t.Fatal("no reload after the file changed")
 	}
@@ -114,7 +115,7 @@ func TestWriteAliasesKeepsCommentsAndOrder(t *testing.T) {
 	a["fast"] = "gpt-4o"
 	a["Mini.V2"] = "mock-openai/mock-gpt-4o-mini"
 	delete(a, "claude")
-	require.NoError(t, WriteAliases(p, a))
+	require.NoError(t, writeAliases(p, a))
 
 	got, err := os.ReadFile(p)
 	require.NoError(t, err)
@@ -160,7 +161,7 @@ func TestWriteAliasesEditCases(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "redirect.toml")
 			require.NoError(t, os.WriteFile(p, []byte(tc.in), 0o600))
-			require.NoError(t, WriteAliases(p, tc.next))
+			require.NoError(t, writeAliases(p, tc.next))
 			got, err := os.ReadFile(p)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, string(got))
@@ -169,4 +170,20 @@ func TestWriteAliasesEditCases(t *testing.T) {
 			assert.Equal(t, tc.next, back)
 		})
 	}
+}
+
+// parseAliases parses redirect file content and returns its aliases.
+func parseAliases(path string, data []byte) (Aliases, error) {
+	r, err := parseRedirect(path, data)
+	return r.Aliases, err
+}
+
+// writeAliases replaces the aliases of the file at path, as alias set does.
+func writeAliases(path string, a Aliases) error {
+	r, err := LoadRedirect(path)
+	if err != nil {
+		return err
+	}
+	r.Aliases = a
+	return WriteRedirect(path, r)
 }

@@ -9,16 +9,16 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// WatchAliases reloads the redirect file whenever it changes and calls
-// onChange with the new aliases. A broken file is reported through onError
-// and the caller keeps the aliases it has.
-func WatchAliases(ctx context.Context, path string, onChange func(Aliases), onError func(error)) error {
+// WatchRedirect reloads the redirect file whenever it changes and calls
+// onChange with its aliases and routes. A broken file is reported through
+// onError and the caller keeps what it has.
+func WatchRedirect(ctx context.Context, path string, onChange func(Redirect), onError func(error)) error {
 	return WatchFile(ctx, path, func() error {
-		a, err := LoadAliases(path)
+		r, err := LoadRedirect(path)
 		if err != nil {
 			return err
 		}
-		onChange(a)
+		onChange(r)
 		return nil
 	}, onError)
 }

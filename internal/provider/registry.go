@@ -71,6 +71,27 @@ func NewRegistry(cfg *config.Config, aliases config.Aliases) *Registry {
 // Providers returns the providers in config order.
 func (r *Registry) Providers() []*Provider { return r.providers }
 
+// ProviderNames returns the provider names in config order.
+func (r *Registry) ProviderNames() []string {
+	names := make([]string, len(r.providers))
+	for i, p := range r.providers {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// Lists reports whether some provider lists model as is (static or
+// fetched): a model id holding a '/' (OpenRouter-style) is then a model,
+// not a provider prefix.
+func (r *Registry) Lists(model string) bool {
+	for _, p := range r.providers {
+		if r.Knows(p, model) {
+			return true
+		}
+	}
+	return false
+}
+
 // Get returns a provider by name.
 func (r *Registry) Get(name string) (*Provider, bool) {
 	p, ok := r.byName[name]
@@ -158,12 +179,13 @@ type ModelEntry struct {
 	ID      string // provider/model, or an alias
 	Created int64
 	OwnedBy string
-	Source  string // static | fetched | alias
-	Target  string // for aliases: what it points to
+	Source  string // static | fetched | alias | route
+	Target  string // for aliases: what it points to; for routes: the targets joined with ", "
 }
 
 // Models lists every provider/model (static then fetched, in config order)
-// followed by the aliases, without duplicates.
+// followed by the aliases and the routes, without duplicates. An alias or
+// a route is owned by the provider of its first target that resolves.
 func (r *Registry) Models() []ModelEntry {
 	var out []ModelEntry
 	seen := map[string]bool{}
@@ -190,11 +212,19 @@ func (r *Registry) Models() []ModelEntry {
 	}
 	aliases := r.Aliases()
 	for _, name := range aliases.Names() {
-		owner := "alias"
-		if route, err := r.Resolve(name); err == nil {
-			owner = route.Provider.Name
-		}
-		add(ModelEntry{ID: name, OwnedBy: owner, Source: "alias", Target: aliases[name]})
+		add(ModelEntry{ID: name, OwnedBy: r.owner(name, "alias"), Source: "alias", Target: aliases[name]})
+	}
+	routes := r.Routes()
+	for _, name := range routes.Names() {
+		add(ModelEntry{ID: name, OwnedBy: r.owner(name, "route"), Source: "route", Target: strings.Join(routes[name].Targets, ", ")})
 	}
 	return out
+}
+
+// owner is the provider of name's first resolving target, or fallback.
+func (r *Registry) owner(name, fallback string) string {
+	if res, err := r.ResolveAll(name); err == nil && res.Targets[0].Provider != nil {
+		return res.Targets[0].Provider.Name
+	}
+	return fallback
 }
