@@ -18,6 +18,7 @@ import (
 
 	"github.com/aigw/aigw/internal/config"
 	"github.com/aigw/aigw/internal/gateway"
+	"github.com/aigw/aigw/internal/metrics"
 )
 
 // routeTarget is one provider of a route test: its name, protocol and
@@ -522,4 +523,21 @@ func TestSessionStickyKeyOnAPlainPool(t *testing.T) {
 		do("agent-run-7")
 	}
 	assert.Len(t, keys(n), 1, "a session sticks to one key")
+}
+
+// TestRouteMetrics: failovers are counted by route and failed target, and
+// an ejected target shows as unhealthy until a success.
+func TestRouteMetrics(t *testing.T) {
+	a := newFakeUpstream(t, statusFake(500, `{"error":{"message":"boom"}}`))
+	b := newFakeUpstream(t, chatOK("b"))
+	gw := routeGateway(t, config.Route{Targets: targetsOf("a", "b")}, gateway.Options{Metrics: metrics.New()},
+		routeTarget{"a", "openai", a.URL}, routeTarget{"b", "openai", b.URL})
+	for range 3 {
+		status, _, _ := chatOnce(t, gw, smartChat)
+		require.Equal(t, 200, status)
+	}
+	_, body := getText(t, gw.URL+"/metrics")
+	assert.Contains(t, body, `aigw_route_failovers_total{model="m-a",provider="a",route="smart"} 3`)
+	assert.Contains(t, body, `aigw_route_target_healthy{route="smart",target="a/m-a"} 0`)
+	assert.Contains(t, body, `aigw_route_target_healthy{route="smart",target="b/m-b"} 1`)
 }
