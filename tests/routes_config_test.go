@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,23 @@ targets = ["claude/claude-sonnet-4-5", "fast"]
 	catEventually(t, 5*time.Second, "the reload is logged with counts", func() bool {
 		return strings.Contains(s.Logs.String(), "aliases reloaded") && strings.Contains(s.Logs.String(), "routes=2")
 	})
+	// Requests go through the routes of the file: the whole server, its
+	// first target answering, named in the response headers.
+	for model, want := range map[string]string{"Smart.V1": "claude", "pool": ""} {
+		req, err := http.NewRequest(http.MethodPost, s.URL+"/v1/chat/completions",
+			strings.NewReader(`{"model":"`+model+`","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+clientKey)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode, model)
+		if want != "" {
+			assert.Equal(t, want, resp.Header.Get("X-Aigw-Provider"), model)
+		} else {
+			assert.Contains(t, []string{"openai", "claude"}, resp.Header.Get("X-Aigw-Provider"), model)
+		}
+	}
 
 	// The CLI refuses an unknown provider; a hand edit that names one is
 	// not applied by the running server.
