@@ -56,6 +56,7 @@ type logsTailOptions struct {
 	limit    int
 	model    string
 	provider string
+	client   string
 	status   string
 	follow   bool
 	json     bool
@@ -89,6 +90,7 @@ func newCmdLogsTail(f *factory, runF func(*logsTailOptions) error) *cobra.Comman
 	fl.IntVarP(&opts.limit, "lines", "n", 20, "number of rows to show")
 	fl.StringVar(&opts.model, "model", "", "only rows whose requested or upstream model is this")
 	fl.StringVar(&opts.provider, "provider", "", "only rows of this provider")
+	fl.StringVar(&opts.client, "client", "", "only rows of this client key (its name, as in aigw clients list)")
 	fl.StringVar(&opts.status, "status", "", "only this status: a code (200, 429) or a class (2xx, 4xx, 5xx)")
 	fl.BoolVarP(&opts.follow, "follow", "f", false, "keep printing new rows until interrupted (Ctrl-C)")
 	fl.BoolVar(&opts.json, "json", false, "one JSON object per line")
@@ -103,7 +105,7 @@ func runLogsTail(ctx context.Context, opts *logsTailOptions) error {
 		return err
 	}
 	defer db.Close()
-	filter := store.TailFilter{Limit: opts.limit, Model: opts.model, Provider: opts.provider, Status: opts.status}
+	filter := store.TailFilter{Limit: opts.limit, Model: opts.model, Provider: opts.provider, Client: opts.client, Status: opts.status}
 	rows, follower, err := logtail.Start(ctx, db, filter)
 	if err != nil {
 		return err

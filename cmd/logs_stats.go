@@ -27,14 +27,14 @@ func newCmdLogsStats(f *factory, runF func(*logsStatsOptions) error) *cobra.Comm
 	opts := &logsStatsOptions{dbDeps: f.dbDeps(), out: f.out, now: f.now, since: 24 * time.Hour}
 	c := &cobra.Command{
 		Use:     "stats",
-		Short:   "Requests, error rate, p50/p95 latency, tokens and cost per model, provider, key or day",
-		Example: "  aigw logs stats --since 7d --by provider\n  aigw logs stats --since 30d --by day",
+		Short:   "Requests, error rate, p50/p95 latency, tokens and cost per model, provider, key, client or day",
+		Example: "  aigw logs stats --since 7d --by provider\n  aigw logs stats --since 30d --by day\n  aigw logs stats --since 30d --by client",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch opts.by {
-			case "model", "provider", "key", "day":
+			case "model", "provider", "key", "client", "day":
 			default:
-				return fmt.Errorf("--by %q: use model, provider, key or day", opts.by)
+				return fmt.Errorf("--by %q: use model, provider, key, client or day", opts.by)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -44,7 +44,7 @@ func newCmdLogsStats(f *factory, runF func(*logsStatsOptions) error) *cobra.Comm
 	}
 	fl := c.Flags()
 	fl.Var(ageFlag{&opts.since}, "since", "how far back: days like 7d, or a duration like 24h or 90m")
-	fl.StringVar(&opts.by, "by", "model", "group by model (requested), provider, key or day (in the configured time zone)")
+	fl.StringVar(&opts.by, "by", "model", "group by model (requested), provider, key, client (client key name; "+store.StaticKeyGroup+" for the static keys) or day (in the configured time zone)")
 	fl.BoolVar(&opts.json, "json", false, "a JSON array")
 	return c
 }

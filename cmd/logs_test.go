@@ -169,7 +169,7 @@ func TestLogsStatsCommand(t *testing.T) {
 	assert.Contains(t, out, "by key")
 
 	_, err = e.run(t, "logs", "stats", "--by", "user")
-	assert.ErrorContains(t, err, "model, provider, key or day")
+	assert.ErrorContains(t, err, "model, provider, key, client or day")
 	_, err = e.run(t, "logs", "stats", "--since", "yesterday")
 	assert.ErrorContains(t, err, "30d")
 }

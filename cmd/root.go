@@ -74,6 +74,7 @@ func newCmdRoot(f *factory) *cobra.Command {
 		newCmdRoute(f),
 		newCmdLogs(f),
 		newCmdPrices(f),
+		newCmdClients(f),
 	)
 	return root
 }

@@ -17,7 +17,7 @@ var logColumns = []string{
 	"completion_tokens", "total_tokens", "attempts", "request_bytes",
 	"response_bytes", "client_ip", "request_body", "response_body",
 	"cost", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
-	"route", "tried",
+	"route", "tried", "client", "client_key_hint",
 }
 
 // selectLogColumns is the column list of every query returning RequestLog.
@@ -32,7 +32,7 @@ func (db *DB) appendInsertArgs(args []any, r *RequestLog) []any {
 		r.CompletionTokens, r.TotalTokens, r.Attempts, r.RequestBytes,
 		r.ResponseBytes, r.ClientIP, r.RequestBody, r.ResponseBody,
 		costArg(r.Cost), r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens,
-		r.Route, r.Tried,
+		r.Route, r.Tried, r.Client, r.ClientKeyHint,
 	)
 }
 
@@ -53,7 +53,7 @@ func (db *DB) scanLog(rows *sql.Rows, r *RequestLog) error {
 		&r.CompletionTokens, &r.TotalTokens, &r.Attempts, &r.RequestBytes,
 		&r.ResponseBytes, &r.ClientIP, &r.RequestBody, &r.ResponseBody,
 		&r.Cost, &r.CacheReadTokens, &r.CacheWriteTokens, &r.ReasoningTokens,
-		&r.Route, &r.Tried,
+		&r.Route, &r.Tried, &r.Client, &r.ClientKeyHint,
 	)
 	if err != nil {
 		return fmt.Errorf("read a request_logs row: %w", err)

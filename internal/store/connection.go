@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aigw/aigw/internal/clients"
 	"github.com/aigw/aigw/internal/config"
 )
 
@@ -233,4 +234,23 @@ func (c *Connection) Close() error {
 		return db.Close()
 	}
 	return nil
+}
+
+// Clients is DB.Clients once the database is connected: the gateway
+// reloads its client list through it.
+func (c *Connection) Clients(ctx context.Context) ([]clients.Client, error) {
+	db, err := c.DB()
+	if err != nil {
+		return nil, fmt.Errorf("read clients: %w", err)
+	}
+	return db.Clients(ctx)
+}
+
+// ClientSpend is DB.ClientSpend once the database is connected.
+func (c *Connection) ClientSpend(ctx context.Context, name string, since time.Time) (cost float64, requests int64, err error) {
+	db, err := c.DB()
+	if err != nil {
+		return 0, 0, fmt.Errorf("read the spend of client %q: %w", name, err)
+	}
+	return db.ClientSpend(ctx, name, since)
 }

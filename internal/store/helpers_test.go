@@ -85,6 +85,8 @@ func sampleRow(i int) *RequestLog {
 		Route:            "smart",
 		Tried:            "anthropic/claude-sonnet-4-5 503; openai/gpt-4o 200",
 		Attempts:         2,
+		Client:           "alice",
+		ClientKeyHint:    "sk-aigw-...AbC9",
 		RequestBytes:     345,
 		ResponseBytes:    678,
 		ClientIP:         "192.0.2.7",

@@ -163,8 +163,8 @@ func (db *DB) sqliteChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog, 
 		for _, v := range [...]int64{r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens} {
 			lit(v)
 		}
-		b.WriteString(",?,?)")
-		args = append(args, r.Route, r.Tried)
+		b.WriteString(",?,?,?,?)")
+		args = append(args, r.Route, r.Tried, r.Client, r.ClientKeyHint)
 	}
 	b.WriteString(insertConflict)
 	res, err := tx.ExecContext(ctx, b.String(), args...)

@@ -36,9 +36,13 @@ type RequestLog struct {
 	Cost *float64 `gorm:"column:cost" json:"cost"`
 	// Route is the route the request came through ("" for a model);
 	// Tried lists each target tried and its outcome, in order.
-	Route         string `gorm:"column:route" json:"route,omitempty"`
-	Tried         string `gorm:"column:tried" json:"tried,omitempty"`
-	Attempts      int    `gorm:"column:attempts" json:"attempts"`
+	Route    string `gorm:"column:route" json:"route,omitempty"`
+	Tried    string `gorm:"column:tried" json:"tried,omitempty"`
+	Attempts int    `gorm:"column:attempts" json:"attempts"`
+	// Client is the name of the client key the request came with ("" for
+	// a static [auth] key) and ClientKeyHint that key's hint.
+	Client        string `gorm:"column:client" json:"client,omitempty"`
+	ClientKeyHint string `gorm:"column:client_key_hint" json:"client_key_hint,omitempty"`
 	RequestBytes  int64  `gorm:"column:request_bytes" json:"request_bytes"`
 	ResponseBytes int64  `gorm:"column:response_bytes" json:"response_bytes"`
 	ClientIP      string `gorm:"column:client_ip" json:"client_ip"`

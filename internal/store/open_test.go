@@ -80,6 +80,7 @@ func TestMigrateReportsWhatItApplied(t *testing.T) {
 	assert.Equal(t, "00001_init.sql", applied[0].Source)
 	assert.Equal(t, "00002_cost.sql", applied[1].Source)
 	assert.Equal(t, "00003_routes.sql", applied[2].Source)
+	assert.Equal(t, "00004_clients.sql", applied[3].Source)
 }
 
 // migrationCount is how many migrations the binary embeds for a dialect.

@@ -166,7 +166,7 @@ func TestStatsOnAKnownDataSet(t *testing.T) {
 		assert.EqualValues(t, 2000+300, got[0].TotalTokens)
 
 		_, err = db.Stats(ctx, StatsFilter{By: "color"})
-		assert.ErrorContains(t, err, "model, provider, key or day")
+		assert.ErrorContains(t, err, "model, provider, key, client or day")
 	})
 }
 

@@ -18,7 +18,9 @@ type StatsFilter struct {
 	Since time.Duration
 	All   bool
 	// By is "model" (the requested model), "provider", "key" (provider
-	// and key hint) or "day" (the calendar day in the configured zone).
+	// and key hint), "client" (the client key's name, StaticKeyGroup for
+	// the static [auth] keys) or "day" (the calendar day in the configured
+	// zone).
 	// Default "model".
 	By string
 	// Now is the end of the window (default time.Now); tests pin it.
@@ -46,6 +48,10 @@ type StatsRow struct {
 	Unpriced int64 `json:"unpriced"`
 }
 
+// StaticKeyGroup names the group of `logs stats --by client` whose rows
+// came with a static [auth] key (client ”).
+const StaticKeyGroup = "(static key)"
+
 // statsGroupExpr maps --by to the SQL that names a group.
 func statsGroupExpr(by string) (string, error) {
 	switch by {
@@ -53,6 +59,8 @@ func statsGroupExpr(by string) (string, error) {
 		return "requested_model", nil
 	case "provider":
 		return "provider", nil
+	case "client":
+		return "client", nil
 	case "key":
 		// A hint alone (sk-...c3f9) could be shared by keys of two providers.
 		return "provider || ' ' || key_hint", nil
@@ -61,7 +69,7 @@ func statsGroupExpr(by string) (string, error) {
 		// the same on both dialects.
 		return "''", nil
 	default:
-		return "", fmt.Errorf("--by %q: use model, provider, key or day", by)
+		return "", fmt.Errorf("--by %q: use model, provider, key, client or day", by)
 	}
 }
 
@@ -149,6 +157,9 @@ func (db *DB) Stats(ctx context.Context, f StatsFilter) ([]StatsRow, error) {
 		a.ErrorRate = float64(a.Errors) / float64(a.Requests)
 		if strings.TrimSpace(a.Group) == "" {
 			a.Group = "(none)"
+			if f.By == "client" {
+				a.Group = StaticKeyGroup
+			}
 		}
 		out = append(out, a.StatsRow)
 	}

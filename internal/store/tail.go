@@ -16,6 +16,8 @@ type TailFilter struct {
 	// Model matches the requested or the upstream model exactly.
 	Model    string
 	Provider string
+	// Client is a client key's name (logs tail --client).
+	Client string
 	// Status is an exact code ("200") or a class ("4xx", "5xx").
 	Status string
 	// AfterID, when > 0, asks for rows with a larger id, oldest first (the
@@ -81,6 +83,9 @@ func applyTailFilter(q *gorm.DB, f TailFilter) (*gorm.DB, error) {
 	}
 	if f.Provider != "" {
 		q = q.Where("provider = ?", f.Provider)
+	}
+	if f.Client != "" {
+		q = q.Where("client = ?", f.Client)
 	}
 	if f.Status != "" {
 		lo, hi, err := ParseStatus(f.Status)

@@ -84,6 +84,8 @@ func TestABatchOfUnusualRowsRoundTrips(t *testing.T) {
 			}
 			r.Error = fmt.Sprintf("'); DELETE FROM request_logs; -- ? $1 %d", i)
 			r.Path = "/v1/chat/completions?x='1'"
+			r.Client = fmt.Sprintf("team '%d'; --", i)
+			r.ClientKeyHint = fmt.Sprintf("sk-aigw-...%04d", i)
 			want[i] = *r
 			in := *r
 			w.Enqueue(&in)

@@ -1,0 +1,722 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/aigw/aigw/internal/clients"
+	"github.com/aigw/aigw/internal/store"
+)
+
+func newCmdClients(f *factory) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "clients",
+		Short: "Issue and manage client keys: model allowlists, rate limits, budgets, expiry",
+		Long: "Client keys (sk-aigw-...) are keys aigw issues to its own users, each with a name, an\n" +
+			"optional model allowlist (globs; * matches any characters, / included), rpm and tpm limits,\n" +
+			"a budget per day, week, month or in total (in the price table's currency), and an expiry.\n" +
+			"A key is printed once, by create and rotate: the database keeps only its SHA-256.",
+	}
+	c.AddCommand(
+		newCmdClientsCreate(f, nil),
+		newCmdClientsList(f, nil),
+		newCmdClientsShow(f, nil),
+		newCmdClientsUpdate(f, nil),
+		newCmdClientsSetDisabled(f, true, nil),
+		newCmdClientsSetDisabled(f, false, nil),
+		newCmdClientsRotate(f, nil),
+		newCmdClientsRm(f, nil),
+	)
+	return c
+}
+
+// keyWarning follows every printed key.
+const keyWarning = "Store this key now: it is shown only this once. aigw keeps only its hash and cannot show it again (a lost key is replaced with: aigw clients rotate %s)."
+
+// ---- the limit flags shared by create and update ----
+
+// clientLimitFlags are the raw limit flags of create and update.
+type clientLimitFlags struct {
+	models             string
+	rpm, tpm           int64
+	budget             float64
+	period             string
+	expires            string
+	note               string
+	noBudget, noExpiry bool
+}
+
+func (l *clientLimitFlags) register(fl *pflag.FlagSet, update bool) {
+	fl.StringVar(&l.models, "models", "", `allowed models, comma-separated globs matched against the requested name and provider/model ("gpt-4o*,smart"); none: every model`)
+	fl.Int64Var(&l.rpm, "rpm", 0, "most requests per minute (0: no limit)")
+	fl.Int64Var(&l.tpm, "tpm", 0, "most tokens (prompt + completion) per minute (0: no limit)")
+	fl.Float64Var(&l.budget, "budget", 0, "most spend per --period, in the price table's currency")
+	fl.StringVar(&l.period, "period", "", "the budget's period: day, week (from Monday), month (from the 1st) or total")
+	fl.StringVar(&l.expires, "expires", "", "last valid day, YYYY-MM-DD: the key works through the end of that day in the configured time zone")
+	fl.StringVar(&l.note, "note", "", "a free-form note")
+	if update {
+		fl.BoolVar(&l.noBudget, "no-budget", false, "remove the budget and its period")
+		fl.BoolVar(&l.noExpiry, "no-expiry", false, "remove the expiry")
+	}
+}
+
+// clientEdit is a parsed, checked change to a client: nil fields are left
+// as they are.
+type clientEdit struct {
+	models             *[]string
+	rpm, tpm           *int64
+	budget             *float64
+	period             *string
+	expires            string // a date, "" to keep
+	note               *string
+	noBudget, noExpiry bool
+}
+
+// parse checks the flags that were given (changed) and returns the edit.
+func (l *clientLimitFlags) parse(changed func(string) bool) (clientEdit, error) {
+	var e clientEdit
+	if changed("models") {
+		m, err := clients.ParseModels(l.models)
+		if err != nil {
+			return e, fmt.Errorf("--models: %w", err)
+		}
+		e.models = &m
+	}
+	if changed("rpm") {
+		if l.rpm < 0 {
+			return e, fmt.Errorf("--rpm %d: give 0 (no limit) or more", l.rpm)
+		}
+		e.rpm = &l.rpm
+	}
+	if changed("tpm") {
+		if l.tpm < 0 {
+			return e, fmt.Errorf("--tpm %d: give 0 (no limit) or more", l.tpm)
+		}
+		e.tpm = &l.tpm
+	}
+	if changed("budget") {
+		if !(l.budget > 0) || l.budget > 1e15 {
+			return e, fmt.Errorf("--budget %v: give an amount more than 0 (--no-budget removes one)", l.budget)
+		}
+		e.budget = &l.budget
+	}
+	if changed("period") {
+		if !clients.ValidPeriod(l.period) {
+			return e, fmt.Errorf("--period %q: use day, week, month or total", l.period)
+		}
+		e.period = &l.period
+	}
+	if changed("expires") {
+		if _, err := time.Parse(time.DateOnly, strings.TrimSpace(l.expires)); err != nil {
+			return e, fmt.Errorf("--expires %q: use a date like 2026-12-31", l.expires)
+		}
+		e.expires = strings.TrimSpace(l.expires)
+	}
+	if changed("note") {
+		e.note = &l.note
+	}
+	e.noBudget, e.noExpiry = l.noBudget, l.noExpiry
+	switch {
+	case e.noBudget && (e.budget != nil || e.period != nil):
+		return e, errors.New("--no-budget and --budget/--period: give one or the other")
+	case e.noExpiry && e.expires != "":
+		return e, errors.New("--no-expiry and --expires: give one or the other")
+	}
+	return e, nil
+}
+
+// apply changes c and returns a warning for an expiry already past.
+func (e clientEdit) apply(c *clients.Client, loc *time.Location, now time.Time) (warning string, err error) {
+	if e.models != nil {
+		c.Models = *e.models
+	}
+	if e.rpm != nil {
+		c.RPM = *e.rpm
+	}
+	if e.tpm != nil {
+		c.TPM = *e.tpm
+	}
+	if e.budget != nil {
+		b := *e.budget
+		c.Budget = &b
+	}
+	if e.period != nil {
+		c.Period = *e.period
+	}
+	if e.noBudget {
+		c.Budget, c.Period = nil, ""
+	}
+	if e.expires != "" {
+		exp, err := clients.ExpiryFromDate(e.expires, loc)
+		if err != nil {
+			return "", fmt.Errorf("--expires: %w", err)
+		}
+		c.ExpiresAt = &exp
+		if !exp.After(now) {
+			warning = fmt.Sprintf("--expires %s is in the past: the key of %s is expired from now on", e.expires, c.Name)
+		}
+	}
+	if e.noExpiry {
+		c.ExpiresAt = nil
+	}
+	if e.note != nil {
+		c.Note = *e.note
+	}
+	switch {
+	case c.Budget != nil && c.Period == "":
+		return "", errors.New("a budget needs --period day, week, month or total")
+	case c.Budget == nil && c.Period != "":
+		return "", errors.New("--period needs a --budget")
+	}
+	return warning, c.Validate()
+}
+
+// clientName checks a NAME argument.
+func clientName(args []string) (string, error) {
+	if err := clients.CheckName(args[0]); err != nil {
+		return "", err
+	}
+	return args[0], nil
+}
+
+// notFound adds a hint to a client lookup that found nothing.
+func notFound(err error) error {
+	if errors.Is(err, store.ErrClientNotFound) {
+		return fmt.Errorf("%w (aigw clients list shows them)", err)
+	}
+	return err
+}
+
+// ---- clients create ----
+
+type clientsCreateOptions struct {
+	dbDeps
+	out, errOut io.Writer
+	now         func() time.Time
+	name        string
+	edit        clientEdit
+	json        bool
+}
+
+func newCmdClientsCreate(f *factory, runF func(*clientsCreateOptions) error) *cobra.Command {
+	o := &clientsCreateOptions{dbDeps: f.dbDeps(), out: f.out, errOut: f.errOut, now: f.now}
+	var lf clientLimitFlags
+	c := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a client and print its key (once)",
+		Example: "  aigw clients create alice --models \"gpt-4o*,smart\" --budget 50 --period month\n" +
+			"  aigw clients create ci --rpm 60 --expires 2026-12-31 --note \"CI runner\"",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.name, err = clientName(args); err != nil {
+				return err
+			}
+			if o.edit, err = lf.parse(cmd.Flags().Changed); err != nil {
+				return err
+			}
+			if (o.edit.budget == nil) != (o.edit.period == nil) {
+				return errors.New("--budget and --period go together: e.g. --budget 10 --period month")
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runClientsCreate(cmd.Context(), o)
+		},
+	}
+	lf.register(c.Flags(), false)
+	c.Flags().BoolVar(&o.json, "json", false, "print the client and its key as JSON")
+	return c
+}
+
+func runClientsCreate(ctx context.Context, o *clientsCreateOptions) error {
+	db, err := o.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	key, hash, hint, err := clients.NewKey()
+	if err != nil {
+		return err
+	}
+	now := o.now()
+	cl := clients.Client{Name: o.name, KeyHash: hash, KeyHint: hint, CreatedAt: now}
+	warning, err := o.edit.apply(&cl, db.Location(), now)
+	if err != nil {
+		return fmt.Errorf("refused: %w", err)
+	}
+	cl, err = db.CreateClient(ctx, cl)
+	if err != nil {
+		return err
+	}
+	if warning != "" {
+		fmt.Fprintln(o.errOut, "warning:", warning)
+	}
+	return printNewKey(o.out, o.errOut, o.json, "created", cl, key, db.Location(), now)
+}
+
+// printNewKey prints a key just made, the one time it is ever shown.
+func printNewKey(out, errOut io.Writer, asJSON bool, verb string, cl clients.Client, key string, loc *time.Location, now time.Time) error {
+	warning := fmt.Sprintf(keyWarning, cl.Name)
+	if asJSON {
+		fmt.Fprintln(errOut, warning)
+		return writeJSON(out, struct {
+			Key string `json:"key"`
+			clientView
+		}{key, newClientView(cl, loc, now, nil)})
+	}
+	fmt.Fprintf(out, "%s client %s\n\n    %s\n\n", verb, escapeCell(cl.Name), key)
+	fmt.Fprintln(out, warning)
+	return nil
+}
+
+// ---- the view of a client (list, show, JSON) ----
+
+// clientView is a client as list, show and --json print it: everything
+// but the key's hash.
+type clientView struct {
+	Name      string     `json:"name"`
+	KeyHint   string     `json:"key_hint"`
+	Models    []string   `json:"models"`
+	RPM       int64      `json:"rpm"`
+	TPM       int64      `json:"tpm"`
+	Budget    *float64   `json:"budget"`
+	Period    string     `json:"period,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	State     string     `json:"state"` // active, disabled or expired
+	CreatedAt time.Time  `json:"created_at"`
+	Note      string     `json:"note,omitempty"`
+	// Usage in the budget period (all time without a budget).
+	PeriodStart *time.Time `json:"period_start,omitempty"`
+	Spent       *float64   `json:"spent,omitempty"`
+	Requests    *int64     `json:"requests,omitempty"`
+}
+
+type clientUsage struct {
+	since    time.Time
+	spent    float64
+	requests int64
+}
+
+func newClientView(c clients.Client, loc *time.Location, now time.Time, u *clientUsage) clientView {
+	v := clientView{Name: c.Name, KeyHint: c.KeyHint, Models: c.Models, RPM: c.RPM, TPM: c.TPM,
+		Budget: c.Budget, Period: c.Period, ExpiresAt: c.ExpiresAt, State: clientState(c, now),
+		CreatedAt: c.CreatedAt.In(loc), Note: c.Note}
+	if v.Models == nil {
+		v.Models = []string{}
+	}
+	if v.ExpiresAt != nil {
+		e := v.ExpiresAt.In(loc)
+		v.ExpiresAt = &e
+	}
+	if u != nil {
+		v.Spent, v.Requests = &u.spent, &u.requests
+		if !u.since.IsZero() {
+			v.PeriodStart = &u.since
+		}
+	}
+	return v
+}
+
+func clientState(c clients.Client, now time.Time) string {
+	switch {
+	case c.Disabled:
+		return "disabled"
+	case c.Expired(now):
+		return "expired"
+	default:
+		return "active"
+	}
+}
+
+// usage reads a client's spend in its budget period (all time without one).
+func usage(ctx context.Context, db *store.DB, c clients.Client, now time.Time) (*clientUsage, error) {
+	since := clients.PeriodStart(c.Period, now, db.Location())
+	spent, n, err := db.ClientSpend(ctx, c.Name, since)
+	if err != nil {
+		return nil, err
+	}
+	return &clientUsage{since: since, spent: spent, requests: n}, nil
+}
+
+func (v clientView) modelsText() string {
+	if len(v.Models) == 0 {
+		return "all"
+	}
+	return strings.Join(v.Models, ", ")
+}
+
+func (v clientView) budgetText() string {
+	if v.Budget == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v.Budget, 'f', -1, 64) + " / " + v.Period
+}
+
+func (v clientView) spentText() string {
+	if v.Spent == nil {
+		return "-"
+	}
+	s := strconv.FormatFloat(*v.Spent, 'f', 4, 64)
+	if v.Budget == nil {
+		s += " (total)"
+	}
+	return s
+}
+
+func (v clientView) expiresText() string {
+	if v.ExpiresAt == nil {
+		return "never"
+	}
+	return v.ExpiresAt.Format("2006-01-02 15:04:05 -07:00")
+}
+
+func limitText(n int64) string {
+	if n == 0 {
+		return "-"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// ---- clients list ----
+
+type clientsListOptions struct {
+	dbDeps
+	out  io.Writer
+	now  func() time.Time
+	json bool
+}
+
+func newCmdClientsList(f *factory, runF func(*clientsListOptions) error) *cobra.Command {
+	o := &clientsListOptions{dbDeps: f.dbDeps(), out: f.out, now: f.now}
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List clients with their limits and this period's spend",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runClientsList(cmd.Context(), o)
+		},
+	}
+	c.Flags().BoolVar(&o.json, "json", false, "a JSON array")
+	return c
+}
+
+func runClientsList(ctx context.Context, o *clientsListOptions) error {
+	db, err := o.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	all, err := db.Clients(ctx)
+	if err != nil {
+		return err
+	}
+	now := o.now()
+	views := make([]clientView, 0, len(all))
+	for _, c := range all {
+		u, err := usage(ctx, db, c, now)
+		if err != nil {
+			return err
+		}
+		views = append(views, newClientView(c, db.Location(), now, u))
+	}
+	if o.json {
+		return writeJSON(o.out, views)
+	}
+	if len(views) == 0 {
+		fmt.Fprintln(o.out, "no clients yet: aigw clients create NAME makes one")
+		return nil
+	}
+	t := newTable(o.out, "name", "key", "models", "rpm", "tpm", "budget", "spent", "expires", "state")
+	t.alignRight(4, 5, 7)
+	for _, v := range views {
+		t.row(v.Name, v.KeyHint, v.modelsText(), limitText(v.RPM), limitText(v.TPM), v.budgetText(),
+			v.spentText(), v.expiresText(), v.State)
+	}
+	t.render()
+	return nil
+}
+
+// ---- clients show ----
+
+type clientsShowOptions struct {
+	dbDeps
+	out  io.Writer
+	now  func() time.Time
+	name string
+	json bool
+}
+
+func newCmdClientsShow(f *factory, runF func(*clientsShowOptions) error) *cobra.Command {
+	o := &clientsShowOptions{dbDeps: f.dbDeps(), out: f.out, now: f.now}
+	c := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show one client: limits, state and this period's spend",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.name, err = clientName(args); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runClientsShow(cmd.Context(), o)
+		},
+	}
+	c.Flags().BoolVar(&o.json, "json", false, "a JSON object")
+	return c
+}
+
+func runClientsShow(ctx context.Context, o *clientsShowOptions) error {
+	db, err := o.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, err := db.ClientByName(ctx, o.name)
+	if err != nil {
+		return notFound(err)
+	}
+	now := o.now()
+	u, err := usage(ctx, db, c, now)
+	if err != nil {
+		return err
+	}
+	v := newClientView(c, db.Location(), now, u)
+	if o.json {
+		return writeJSON(o.out, v)
+	}
+	since := "all time"
+	if v.PeriodStart != nil {
+		since = "since " + v.PeriodStart.Format("2006-01-02 15:04 -07:00")
+	}
+	lines := [][2]string{
+		{"name", v.Name},
+		{"key", v.KeyHint},
+		{"state", v.State},
+		{"models", v.modelsText()},
+		{"rpm", limitText(v.RPM)},
+		{"tpm", limitText(v.TPM)},
+		{"budget", v.budgetText()},
+		{"spent", fmt.Sprintf("%s in %d requests, %s", strconv.FormatFloat(u.spent, 'f', 6, 64), u.requests, since)},
+		{"expires", v.expiresText()},
+		{"created", v.CreatedAt.Format("2006-01-02 15:04:05 -07:00")},
+		{"note", dash(v.Note)},
+	}
+	for _, l := range lines {
+		fmt.Fprintf(o.out, "%-8s %s\n", l[0]+":", escapeCell(l[1]))
+	}
+	return nil
+}
+
+// ---- clients update ----
+
+type clientsUpdateOptions struct {
+	dbDeps
+	out, errOut io.Writer
+	now         func() time.Time
+	name        string
+	edit        clientEdit
+}
+
+func newCmdClientsUpdate(f *factory, runF func(*clientsUpdateOptions) error) *cobra.Command {
+	o := &clientsUpdateOptions{dbDeps: f.dbDeps(), out: f.out, errOut: f.errOut, now: f.now}
+	var lf clientLimitFlags
+	c := &cobra.Command{
+		Use:   "update NAME",
+		Short: "Change a client's limits; flags not given stay as they are",
+		Example: "  aigw clients update alice --rpm 120 --budget 100\n" +
+			"  aigw clients update alice --models \"\" --no-budget --no-expiry",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.name, err = clientName(args); err != nil {
+				return err
+			}
+			if o.edit, err = lf.parse(cmd.Flags().Changed); err != nil {
+				return err
+			}
+			if cmd.Flags().NFlag() == 0 {
+				return errors.New("nothing to change: give --models, --rpm, --tpm, --budget, --period, --expires, --note, --no-budget or --no-expiry")
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runClientsUpdate(cmd.Context(), o)
+		},
+	}
+	lf.register(c.Flags(), true)
+	return c
+}
+
+func runClientsUpdate(ctx context.Context, o *clientsUpdateOptions) error {
+	return changeClient(ctx, o.dbDeps, o.name, func(db *store.DB, c *clients.Client) error {
+		warning, err := o.edit.apply(c, db.Location(), o.now())
+		if err != nil {
+			return fmt.Errorf("refused: %w", err)
+		}
+		if warning != "" {
+			fmt.Fprintln(o.errOut, "warning:", warning)
+		}
+		return nil
+	}, func(clients.Client) {
+		fmt.Fprintf(o.out, "updated client %s; running servers apply it within seconds\n", escapeCell(o.name))
+	})
+}
+
+// changeClient reads a client, lets change edit it, writes it back and
+// then calls done.
+func changeClient(ctx context.Context, d dbDeps, name string, change func(*store.DB, *clients.Client) error, done func(clients.Client)) error {
+	db, err := d.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, err := db.ClientByName(ctx, name)
+	if err != nil {
+		return notFound(err)
+	}
+	if err := change(db, &c); err != nil {
+		return err
+	}
+	if err := db.UpdateClient(ctx, c); err != nil {
+		return notFound(err)
+	}
+	done(c)
+	return nil
+}
+
+// ---- clients disable / enable ----
+
+type clientsNameOptions struct {
+	dbDeps
+	out, errOut io.Writer
+	now         func() time.Time
+	name        string
+	json        bool
+}
+
+func newCmdClientsSetDisabled(f *factory, disable bool, runF func(*clientsNameOptions) error) *cobra.Command {
+	o := &clientsNameOptions{dbDeps: f.dbDeps(), out: f.out, errOut: f.errOut, now: f.now}
+	use, short := "enable NAME", "Let a disabled client's key work again"
+	if disable {
+		use, short = "disable NAME", "Refuse a client's key until it is enabled again (its limits are kept)"
+	}
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.name, err = clientName(args); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runClientsSetDisabled(cmd.Context(), o, disable)
+		},
+	}
+}
+
+func runClientsSetDisabled(ctx context.Context, o *clientsNameOptions, disable bool) error {
+	return changeClient(ctx, o.dbDeps, o.name, func(_ *store.DB, c *clients.Client) error {
+		c.Disabled = disable
+		return nil
+	}, func(c clients.Client) {
+		verb := "enabled"
+		if disable {
+			verb = "disabled"
+		}
+		fmt.Fprintf(o.out, "%s client %s; running servers apply it within seconds\n", verb, escapeCell(c.Name))
+		if !disable && c.Expired(o.now()) {
+			fmt.Fprintf(o.errOut, "warning: the key of %s is expired: aigw clients update %s --expires DATE or --no-expiry\n",
+				escapeCell(c.Name), escapeCell(c.Name))
+		}
+	})
+}
+
+// ---- clients rotate ----
+
+func newCmdClientsRotate(f *factory, runF func(*clientsNameOptions) error) *cobra.Command {
+	o := &clientsNameOptions{dbDeps: f.dbDeps(), out: f.out, errOut: f.errOut, now: f.now}
+	c := &cobra.Command{
+		Use:   "rotate NAME",
+		Short: "Replace a client's key with a new one and print it (once); the old key stops working",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.name, err = clientName(args); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runClientsRotate(cmd.Context(), o)
+		},
+	}
+	c.Flags().BoolVar(&o.json, "json", false, "print the client and its new key as JSON")
+	return c
+}
+
+func runClientsRotate(ctx context.Context, o *clientsNameOptions) error {
+	var key string
+	var loc *time.Location
+	return changeClient(ctx, o.dbDeps, o.name, func(db *store.DB, c *clients.Client) error {
+		k, hash, hint, err := clients.NewKey()
+		if err != nil {
+			return err
+		}
+		key, loc, c.KeyHash, c.KeyHint = k, db.Location(), hash, hint
+		return nil
+	}, func(c clients.Client) {
+		_ = printNewKey(o.out, o.errOut, o.json, "rotated the key of", c, key, loc, o.now())
+	})
+}
+
+// ---- clients rm ----
+
+func newCmdClientsRm(f *factory, runF func(*clientsNameOptions) error) *cobra.Command {
+	o := &clientsNameOptions{dbDeps: f.dbDeps(), out: f.out, errOut: f.errOut, now: f.now}
+	return &cobra.Command{
+		Use:     "rm NAME",
+		Aliases: []string{"remove", "delete"},
+		Short:   "Delete a client; its key stops working, its log rows keep its name",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.name, err = clientName(args); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runClientsRm(cmd.Context(), o)
+		},
+	}
+}
+
+func runClientsRm(ctx context.Context, o *clientsNameOptions) error {
+	db, err := o.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.DeleteClient(ctx, o.name); err != nil {
+		return notFound(err)
+	}
+	fmt.Fprintf(o.out, "removed client %s; its log rows keep its name\n", escapeCell(o.name))
+	return nil
+}
