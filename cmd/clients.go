@@ -571,14 +571,15 @@ func runClientsUpdate(ctx context.Context, o *clientsUpdateOptions) error {
 			fmt.Fprintln(o.errOut, "warning:", warning)
 		}
 		return nil
-	}, func(clients.Client) {
+	}, func(clients.Client) error {
 		fmt.Fprintf(o.out, "updated client %s; running servers apply it within seconds\n", escapeCell(o.name))
+		return nil
 	})
 }
 
 // changeClient reads a client, lets change edit it, writes it back and
 // then calls done.
-func changeClient(ctx context.Context, d dbDeps, name string, change func(*store.DB, *clients.Client) error, done func(clients.Client)) error {
+func changeClient(ctx context.Context, d dbDeps, name string, change func(*store.DB, *clients.Client) error, done func(clients.Client) error) error {
 	db, err := d.openDB(ctx)
 	if err != nil {
 		return err
@@ -594,8 +595,7 @@ func changeClient(ctx context.Context, d dbDeps, name string, change func(*store
 	if err := db.UpdateClient(ctx, c); err != nil {
 		return notFound(err)
 	}
-	done(c)
-	return nil
+	return done(c)
 }
 
 // ---- clients disable / enable ----
@@ -635,7 +635,7 @@ func runClientsSetDisabled(ctx context.Context, o *clientsNameOptions, disable b
 	return changeClient(ctx, o.dbDeps, o.name, func(_ *store.DB, c *clients.Client) error {
 		c.Disabled = disable
 		return nil
-	}, func(c clients.Client) {
+	}, func(c clients.Client) error {
 		verb := "enabled"
 		if disable {
 			verb = "disabled"
@@ -645,6 +645,7 @@ func runClientsSetDisabled(ctx context.Context, o *clientsNameOptions, disable b
 			fmt.Fprintf(o.errOut, "warning: the key of %s is expired: aigw clients update %s --expires DATE or --no-expiry\n",
 				escapeCell(c.Name), escapeCell(c.Name))
 		}
+		return nil
 	})
 }
 
@@ -681,8 +682,8 @@ func runClientsRotate(ctx context.Context, o *clientsNameOptions) error {
 		}
 		key, loc, c.KeyHash, c.KeyHint = k, db.Location(), hash, hint
 		return nil
-	}, func(c clients.Client) {
-		_ = printNewKey(o.out, o.errOut, o.json, "rotated the key of", c, key, loc, o.now())
+	}, func(c clients.Client) error {
+		return printNewKey(o.out, o.errOut, o.json, "rotated the key of", c, key, loc, o.now())
 	})
 }
 
