@@ -132,6 +132,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		go conn.RunRetention(bg, cfg.Logging.RetentionDays, time.Hour)
 	}
 
+	clientBook := NewClientBook()
 	// Ready stays nil: the gateway is ready once its config is loaded and
 	// it listens, which is true of any server that answers /readyz.
 	gw := gateway.New(gateway.Options{
@@ -144,7 +145,12 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		Catalog:        conn,
 		DatabaseHealth: dbHealth,
 		Prices:         prices,
+		Clients:        clientBook,
 	})
+	if err := loadClients(ctx, conn, clientBook, cfg.Location(), gw); err != nil {
+		log.Warn("could not load client keys; only static [auth] keys work until the database answers", "error", err)
+	}
+	go watchClients(bg, conn, clientBook, log)
 	srv := &http.Server{
 		Handler:           gw.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

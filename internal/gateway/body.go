@@ -222,5 +222,5 @@ func (s *Server) resolve(c *gin.Context, rs *reqState, model string) bool {
 	}
 	rs.res = res
 	s.useTarget(c, rs, res.Targets[0])
-	return true
+	return s.checkClient(c, rs)
 }

@@ -47,6 +47,8 @@ const (
 	codeInvalidParameter   = "invalid_parameter"
 	codeShuttingDown       = "shutting_down"
 	codeRateLimitExhausted = "rate_limit_exceeded"
+	codeModelNotAllowed    = "model_not_allowed"
+	codeInsufficientQuota  = "insufficient_quota"
 )
 
 // statusClientClosed is nginx's code for a client that went away.

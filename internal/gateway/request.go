@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aigw/aigw/internal/adapter"
+	"github.com/aigw/aigw/internal/clients"
 	cliputf8 "github.com/aigw/aigw/internal/clip"
 	"github.com/aigw/aigw/internal/provider"
 	"github.com/aigw/aigw/internal/store"
@@ -54,6 +55,10 @@ type reqState struct {
 	pinned  sessionPin
 	// key is the upstream key of the last attempt.
 	key *provider.Key
+	// client is the client key's owner (nil for a static key), and
+	// clientPeriod the start of its budget period when admitted.
+	client       *clients.Client
+	clientPeriod time.Time
 	// usage is what the upstream reported having used, when usageSeen: only
 	// then has the request a cost.
 	usage     adapter.Usage
@@ -220,6 +225,7 @@ func (s *Server) closeRow(c *gin.Context, rs *reqState) {
 			row.Cost = &cost
 		}
 	}
+	s.settleClient(rs)
 	row.Error = s.reg.Redact(row.Error)
 	row.RequestedModel = clip(row.RequestedModel, maxLoggedModel)
 	row.UpstreamModel = clip(row.UpstreamModel, maxLoggedModel)
@@ -239,17 +245,20 @@ func clip(s string, n int) string { return cliputf8.UTF8(s, n) }
 // at start), so every local client is let in. It runs before the body is
 // read: an unauthenticated client never gets to send one.
 func (s *Server) authorize(c *gin.Context, rs *reqState) bool {
-	if len(s.clientKeys) == 0 {
+	withClients := s.clients != nil && s.clients.Any()
+	if len(s.clientKeys) == 0 && !withClients {
 		return true
 	}
 	key := presentedKey(c.Request)
 	switch {
 	case key == "":
 		rs.reject(c, newAPIError(http.StatusUnauthorized, codeInvalidAPIKey,
-			"missing gateway key: send Authorization: Bearer <key> or x-api-key: <key> with a key from [auth] keys"))
+			"missing gateway key: send Authorization: Bearer <key> or x-api-key: <key> with a key from [auth] keys or a client key"))
+	case s.authorizeClient(c, rs, key):
+		return s.clientUsable(c, rs)
 	case !keyMatches(key, s.clientKeys):
 		rs.reject(c, newAPIError(http.StatusUnauthorized, codeInvalidAPIKey,
-			"invalid gateway key: use one of the keys in [auth] keys of the aigw config"))
+			"invalid gateway key: use one of the keys in [auth] keys of the aigw config, or a client key (aigw clients create)"))
 	default:
 		return true
 	}

@@ -57,6 +57,8 @@ type Options struct {
 	Catalog catalog.Store
 	// Prices gives each request its cost; nil logs every cost as unknown.
 	Prices Pricer
+	// Clients are the client keys; nil means static [auth] keys only.
+	Clients ClientDirectory
 	// RouteEjection is how long a route's target is first ejected after
 	// failures in a row (doubling on each repeat, up to ten times as
 	// long); 0 means 30 s. Tests shorten it.
@@ -85,6 +87,8 @@ type Server struct {
 	prices     Pricer
 	health     *routeHealth
 	pins       *sessionPins
+	clients    ClientDirectory
+	limits     *clientLimits
 	metrics    *metrics.Metrics
 	pingEvery  time.Duration
 	clientKeys [][]byte
@@ -117,6 +121,8 @@ func New(opts Options) *Server {
 		prices:      opts.Prices,
 		health:      newRouteHealth(opts.RouteEjection),
 		pins:        newSessionPins(),
+		clients:     opts.Clients,
+		limits:      newClientLimits(),
 		metrics:     opts.Metrics,
 		pingEvery:   opts.PingInterval,
 		maxBody:     int64(opts.Config.Server.MaxBodyMB) << 20,

@@ -1,0 +1,181 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aigw/aigw/internal/clients"
+)
+
+// ClientDirectory is the set of client keys in force (README, "客户端密钥"):
+// app reloads it from the database every few seconds, so a change reaches
+// a running server within 5 s.
+type ClientDirectory interface {
+	// Client returns the client whose key has this hash (clients.HashKey).
+	Client(hash string) (*clients.Client, bool)
+	// Any reports whether there is any client key: then every request
+	// needs a key, even on a server without static [auth] keys.
+	Any() bool
+}
+
+// clientKeyPrefix starts every client key; other keys are not looked up.
+const clientKeyPrefix = "sk-aigw-"
+
+// authorizeClient identifies a client key; false after it answered 401.
+func (s *Server) authorizeClient(c *gin.Context, rs *reqState, key string) bool {
+	if s.clients == nil || !strings.HasPrefix(key, clientKeyPrefix) {
+		return false
+	}
+	cl, ok := s.clients.Client(clients.HashKey(key))
+	if !ok {
+		return false
+	}
+	rs.client = cl
+	rs.row.Client = cl.Name
+	rs.row.ClientKeyHint = cl.KeyHint
+	return true
+}
+
+// refuseClient answers 401 for a client key that is known but disabled or
+// expired, saying which (the key's owner can ask for it to be renewed).
+func (s *Server) clientUsable(c *gin.Context, rs *reqState) bool {
+	cl := rs.client
+	switch {
+	case cl.Disabled:
+		rs.reject(c, newAPIError(http.StatusUnauthorized, codeInvalidAPIKey,
+			fmt.Sprintf("the client key %s (client %q) is disabled: ask the gateway's operator to enable it", cl.KeyHint, cl.Name)))
+		return false
+	case cl.Expired(time.Now()):
+		rs.reject(c, newAPIError(http.StatusUnauthorized, codeInvalidAPIKey,
+			fmt.Sprintf("the client key %s (client %q) expired: ask the gateway's operator for a new expiry or key", cl.KeyHint, cl.Name)))
+		return false
+	}
+	return true
+}
+
+// checkClient applies a client's allowlist and limits once the model is
+// resolved, before any upstream is contacted, in the order of README
+// "客户端密钥": model allowed (403), rpm, tpm (429 rate_limit_exceeded),
+// budget (429 insufficient_quota). It sets the x-ratelimit-* headers.
+func (s *Server) checkClient(c *gin.Context, rs *reqState) bool {
+	cl := rs.client
+	if cl == nil {
+		return true
+	}
+	first := rs.res.Targets[0]
+	resolved := first.Provider.Name + "/" + first.UpstreamModel
+	if rs.res.Route != "" {
+		resolved = rs.res.Route
+	}
+	if !cl.Allows(rs.row.RequestedModel, resolved) {
+		rs.reject(c, newAPIError(http.StatusForbidden, codeModelNotAllowed,
+			fmt.Sprintf("client %q may not use model %q (allowed: %s)", cl.Name, clip(rs.row.RequestedModel, maxLoggedModel), strings.Join(cl.Models, ", "))))
+		return false
+	}
+	now := time.Now()
+	budget, periodStart := -1.0, time.Time{}
+	if cl.Budget != nil {
+		budget, periodStart = *cl.Budget, clients.PeriodStart(cl.Period, now, s.location)
+	}
+	st, refusal, wait := s.limits.admit(cl.Name, cl.RPM, cl.TPM, budget, periodStart, now)
+	rateLimitHeaders(c.Writer.Header(), st)
+	switch refusal {
+	case refuseRPM:
+		e := newAPIError(http.StatusTooManyRequests, codeRateLimitExhausted,
+			fmt.Sprintf("client %q reached its limit of %d requests per minute; retry in %ds", cl.Name, cl.RPM, retrySeconds(wait)))
+		e.retryAfter = retrySeconds(wait)
+		rs.reject(c, e)
+		return false
+	case refuseTPM:
+		e := newAPIError(http.StatusTooManyRequests, codeRateLimitExhausted,
+			fmt.Sprintf("client %q reached its limit of %d tokens per minute; retry in %ds", cl.Name, cl.TPM, retrySeconds(wait)))
+		e.retryAfter = retrySeconds(wait)
+		rs.reject(c, e)
+		return false
+	case refuseBudget:
+		next := nextPeriod(cl.Period, periodStart)
+		e := newAPIError(http.StatusTooManyRequests, codeInsufficientQuota,
+			fmt.Sprintf("client %q spent its budget of %s for this %s; it renews at %s (or ask the operator to raise it)",
+				cl.Name, strconv.FormatFloat(budget, 'f', -1, 64), periodName(cl.Period), next.In(s.location).Format(time.DateTime)))
+		if cl.Period == "total" {
+			e.message = fmt.Sprintf("client %q spent its total budget of %s: ask the operator to raise it", cl.Name, strconv.FormatFloat(budget, 'f', -1, 64))
+			next = now.Add(24 * time.Hour)
+		}
+		e.retryAfter = retrySeconds(next.Sub(now))
+		rs.reject(c, e)
+		return false
+	}
+	rs.clientPeriod = periodStart
+	return true
+}
+
+// settleClient counts a finished request's tokens and cost for its client.
+func (s *Server) settleClient(rs *reqState) {
+	if rs.client == nil || rs.res.Targets == nil {
+		return
+	}
+	cost := 0.0
+	if rs.row.Cost != nil {
+		cost = *rs.row.Cost
+	}
+	s.limits.finished(rs.client.Name, rs.row.PromptTokens+rs.row.CompletionTokens, cost, rs.clientPeriod, time.Now())
+}
+
+// rateLimitHeaders are OpenAI's x-ratelimit-* headers for the limits set.
+func rateLimitHeaders(h http.Header, st limitState) {
+	if st.rpm > 0 {
+		h.Set("X-Ratelimit-Limit-Requests", strconv.FormatInt(st.rpm, 10))
+		h.Set("X-Ratelimit-Remaining-Requests", strconv.FormatInt(st.rpmRemaining, 10))
+		h.Set("X-Ratelimit-Reset-Requests", resetText(st.rpmReset))
+	}
+	if st.tpm > 0 {
+		h.Set("X-Ratelimit-Limit-Tokens", strconv.FormatInt(st.tpm, 10))
+		h.Set("X-Ratelimit-Remaining-Tokens", strconv.FormatInt(st.tpmRemaining, 10))
+		h.Set("X-Ratelimit-Reset-Tokens", resetText(st.tpmReset))
+	}
+}
+
+// resetText is a reset delay as OpenAI writes it ("1s", "6m0s"): a Go
+// duration rounded up to whole seconds.
+func resetText(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
+	}
+	return (time.Duration(retrySeconds(d)) * time.Second).String()
+}
+
+// retrySeconds rounds a wait up to whole seconds, at least 1.
+func retrySeconds(d time.Duration) int {
+	s := int((d + time.Second - 1) / time.Second)
+	return max(s, 1)
+}
+
+func nextPeriod(period string, start time.Time) time.Time {
+	switch period {
+	case "day":
+		return start.AddDate(0, 0, 1)
+	case "week":
+		return start.AddDate(0, 0, 7)
+	case "month":
+		return start.AddDate(0, 1, 0)
+	}
+	return time.Time{}
+}
+
+func periodName(p string) string {
+	if p == "" {
+		return "period"
+	}
+	return p
+}
+
+// SeedSpend sets what a client spent in its current budget period before
+// this process started (app reads it from the log at start).
+func (s *Server) SeedSpend(client string, periodStart time.Time, spend float64) {
+	s.limits.seedSpend(client, periodStart, spend)
+}
