@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aigw/aigw/internal/app"
+	"github.com/aigw/aigw/internal/clients"
 	"github.com/aigw/aigw/internal/config"
 	"github.com/aigw/aigw/internal/gateway"
 	"github.com/aigw/aigw/internal/metrics"
@@ -28,8 +30,9 @@ const gatewayKey = "sk-bench-client-key"
 // of it, each on its own loopback listener, the gateway logging to SQLite
 // and recording metrics as `aigw serve` does.
 type rig struct {
-	mock, gw *httptest.Server
-	client   *http.Client
+	mock, gw  *httptest.Server
+	client    *http.Client
+	clientKey string // a client key with rpm, tpm and a budget
 }
 
 func newRig(b *testing.B) *rig {
@@ -92,9 +95,18 @@ models = ["claude-mock-sonnet-4-5"]
 	// A route whose first target answers: BenchmarkEndToEnd/route compares
 	// it with the same request by provider/model.
 	reg.SetRoutes(config.Routes{"bench-route": {Targets: []string{"mock-openai/mock-gpt-4o", "mock-claude/claude-mock-sonnet-4-5"}}})
+	// A client key with rpm, tpm and a budget, all far above what a run
+	// sends: BenchmarkEndToEnd/clientkey compares it with the static key.
+	budget := 1e9
+	clientKey, hash, hint, err := clients.NewKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	book := app.NewClientBook()
+	book.Set([]clients.Client{{Name: "bench", KeyHash: hash, KeyHint: hint, RPM: 1_000_000, TPM: 1 << 50, Budget: &budget, Period: clients.PeriodMonth}})
 	gw := gateway.New(gateway.Options{
 		Config: cfg, Registry: reg, Logs: sink,
-		Logger: quietLogger(), Metrics: metrics.New(),
+		Logger: quietLogger(), Metrics: metrics.New(), Clients: book,
 	})
 	srv := httptest.NewServer(gw.Handler())
 	b.Cleanup(func() {
@@ -104,7 +116,7 @@ models = ["claude-mock-sonnet-4-5"]
 		_ = writer.Close(ctx)
 		_ = db.Close()
 	})
-	return &rig{mock: up, gw: srv, client: &http.Client{Transport: &http.Transport{
+	return &rig{mock: up, gw: srv, clientKey: clientKey, client: &http.Client{Transport: &http.Transport{
 		MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute,
 	}}}
 }
@@ -233,6 +245,14 @@ func BenchmarkEndToEnd(b *testing.B) {
 	b.Run("route", func(b *testing.B) {
 		r.pair(b, &call{r.gw.URL + "/v1/chat/completions", []byte(withModel(smallChat, "mock-openai/mock-gpt-4o")), gw, `"usage"`},
 			&call{r.gw.URL + "/v1/chat/completions", []byte(withModel(smallChat, "bench-route")), gw, `"usage"`})
+	})
+	// A client key with rpm, tpm and a budget against the static key, both
+	// through the gateway: the difference is what the client checks cost
+	// (issue 15: at most 10 us CPU without Redis).
+	b.Run("clientkey", func(b *testing.B) {
+		ck := map[string]string{"Authorization": "Bearer " + r.clientKey}
+		r.pair(b, &call{r.gw.URL + "/v1/chat/completions", []byte(withModel(smallChat, "mock-openai/mock-gpt-4o")), gw, `"usage"`},
+			&call{r.gw.URL + "/v1/chat/completions", []byte(withModel(smallChat, "mock-openai/mock-gpt-4o")), ck, `"usage"`})
 	})
 	b.Run("body1MB", func(b *testing.B) {
 		r.pair(b, &call{r.mock.URL + "/v1/chat/completions", big, oai, `"usage"`},

@@ -20,6 +20,7 @@ type clientLimits struct {
 type clientUsage struct {
 	admitted []time.Time   // admission times within the window, oldest first
 	tokens   []tokenSample // finished requests' tokens within the window
+	tokenSum int64         // the sum of tokens, kept as samples come and go
 	// spend in the period that started at periodStart.
 	periodStart time.Time
 	spend       float64
@@ -51,17 +52,10 @@ func (u *clientUsage) prune(now time.Time) {
 	u.admitted = u.admitted[i:]
 	j := 0
 	for j < len(u.tokens) && !u.tokens[j].at.After(cut) {
+		u.tokenSum -= u.tokens[j].n
 		j++
 	}
 	u.tokens = u.tokens[j:]
-}
-
-func (u *clientUsage) tokensInWindow() int64 {
-	var n int64
-	for _, s := range u.tokens {
-		n += s.n
-	}
-	return n
 }
 
 // limitState is what one admission check saw, for the x-ratelimit-*
@@ -103,7 +97,7 @@ func (l *clientLimits) admit(name string, rpm, tpm int64, budget float64, period
 		}
 	}
 	if tpm > 0 {
-		used := u.tokensInWindow()
+		used := u.tokenSum
 		st.tpmRemaining = max(tpm-used, 0)
 		if len(u.tokens) > 0 {
 			st.tpmReset = u.tokens[0].at.Add(limitWindow).Sub(now)
@@ -138,6 +132,7 @@ func (l *clientLimits) finished(name string, tokens int64, cost float64, periodS
 	u := l.usageLocked(name)
 	if tokens > 0 {
 		u.tokens = append(u.tokens, tokenSample{at: now, n: tokens})
+		u.tokenSum += tokens
 	}
 	if cost > 0 {
 		if !u.periodStart.Equal(periodStart) {

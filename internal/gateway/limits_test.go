@@ -1,10 +1,14 @@
 package gateway
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/aigw/aigw/internal/clients"
 )
 
 func TestClientLimitsWindowAndPeriods(t *testing.T) {
@@ -44,4 +48,24 @@ func TestClientLimitsWindowAndPeriods(t *testing.T) {
 	april := month.AddDate(0, 1, 0)
 	_, r, _ = l.admit("c", 0, 0, 10, april, t0.Add(2*time.Minute))
 	assert.Equal(t, refuseNone, r, "April starts at 00:00 in the zone")
+}
+
+// BenchmarkClientChecks is what a client key with rpm, tpm and a budget
+// adds to a request without Redis: the key's hash, the limits' admission,
+// the x-ratelimit-* headers and the finished request's accounting (issue
+// 15: at most 10 us CPU; BenchmarkEndToEnd/clientkey in bench/ measures
+// the whole request).
+func BenchmarkClientChecks(b *testing.B) {
+	l := newClientLimits()
+	key := "sk-aigw-" + strings.Repeat("A", 40)
+	loc := time.FixedZone("CST", 8*3600)
+	b.ReportAllocs()
+	for b.Loop() {
+		now := time.Now()
+		_ = clients.HashKey(key)
+		start := clients.PeriodStart(clients.PeriodMonth, now, loc)
+		st, _, _ := l.admit("bench", 1_000_000, 1<<50, 1e9, start, now)
+		rateLimitHeaders(http.Header{}, st)
+		l.finished("bench", 30, 0.0001, start, now)
+	}
 }
