@@ -156,7 +156,7 @@ func TestBinaryQuickStart(t *testing.T) {
 	serve, logs := startAigw(t, dir, "http://"+gwAddr+"/healthz", "serve", "-c", "config/custom-config.example.toml")
 
 	client := openai.NewClient(option.WithBaseURL("http://"+gwAddr+"/v1/"), option.WithAPIKey("sk-aigw-demo-key"), option.WithMaxRetries(0))
-	for _, model := range []string{"mock-openai/mock-gpt-4o", "GPT-4.1-Fast", "claude"} {
+	for _, model := range []string{"mock-openai/mock-gpt-4o", "GPT-4.1-Fast", "claude", "smart"} {
 		resp, err := client.Chat.Completions.New(context.Background(), chatParams(model))
 		require.NoError(t, err, "%s\n%s", model, logs.String())
 		assert.NotEmpty(t, resp.Choices[0].Message.Content, model)
