@@ -16,6 +16,7 @@ import (
 	"github.com/aigw/aigw/internal/app"
 	"github.com/aigw/aigw/internal/clients"
 	"github.com/aigw/aigw/internal/gateway"
+	"github.com/aigw/aigw/internal/metrics"
 )
 
 // clientGateway serves the openai provider "oai" (fake upstream: 11
@@ -203,4 +204,38 @@ func TestClientKeysThroughTheWholeServer(t *testing.T) {
 	assert.NotContains(t, string(db), created.Key, "the key is stored only as a hash")
 	assert.NotContains(t, s.Logs.String(), created.Key)
 	assert.NotContains(t, out, created.Key)
+}
+
+// TestClientLabelsCostAndTokens: /metrics counts cost and tokens per
+// client ("" for the static key).
+func TestClientLabelsCostAndTokens(t *testing.T) {
+	up := newFakeUpstream(t, openAIChat("hello"))
+	pricesPath := filepath.Join(t.TempDir(), "prices.toml")
+	require.NoError(t, os.WriteFile(pricesPath, []byte("[prices.\"oai/*\"]\ninput = 1.0\noutput = 2.0\n"), 0o600))
+	book, err := app.LoadPriceBook(pricesPath)
+	require.NoError(t, err)
+	key, hash, hint, err := clients.NewKey()
+	require.NoError(t, err)
+	dir := app.NewClientBook()
+	dir.Set([]clients.Client{{Name: "erin", KeyHash: hash, KeyHint: hint}})
+	gw := startGatewayWith(t, fmt.Sprintf(`
+[auth]
+keys = [%q]
+
+[[providers]]
+name = "oai"
+type = "openai"
+base_url = "%s/v1"
+api_keys = "sk-upstream-oai-1111"
+models = ["gpt-4o"]
+`, clientKey, up.URL), "", gateway.Options{Prices: book, Clients: dir, Metrics: metrics.New()})
+	for _, k := range []string{key, key, clientKey} {
+		status, body, _ := clientCall(t, gw, k, "oai/gpt-4o")
+		require.Equal(t, 200, status, "%v", body)
+	}
+	gw.Logs.waitRows(t, 3)
+	_, text := getText(t, gw.URL+"/metrics")
+	assert.Contains(t, text, `aigw_tokens_total{client="erin",kind="prompt",model="gpt-4o",provider="oai"} 22`)
+	assert.Contains(t, text, `aigw_tokens_total{client="",kind="prompt",model="gpt-4o",provider="oai"} 11`)
+	assert.Contains(t, text, `aigw_cost_total{client="erin",model="gpt-4o",provider="oai"} 5e-05`)
 }

@@ -326,9 +326,9 @@ models = ["gpt-up"]
 	third := chatOnce()
 
 	_, metricsText := getText(t, s.URL+"/metrics")
-	assert.Contains(t, metricsText, `aigw_tokens_total{kind="cache_read",model="gpt-up",provider="oai"} 1200`)
-	assert.Contains(t, metricsText, `aigw_tokens_total{kind="reasoning",model="gpt-up",provider="oai"} 600`)
-	m := regexp.MustCompile(`(?m)^aigw_cost_total\{model="gpt-up",provider="oai"\} (\S+)$`).FindStringSubmatch(metricsText)
+	assert.Contains(t, metricsText, `aigw_tokens_total{client="",kind="cache_read",model="gpt-up",provider="oai"} 1200`)
+	assert.Contains(t, metricsText, `aigw_tokens_total{client="",kind="reasoning",model="gpt-up",provider="oai"} 600`)
+	m := regexp.MustCompile(`(?m)^aigw_cost_total\{client="",model="gpt-up",provider="oai"\} (\S+)$`).FindStringSubmatch(metricsText)
 	require.Len(t, m, 2, "aigw_cost_total for oai/gpt-up")
 	total, err := strconv.ParseFloat(m[1], 64)
 	require.NoError(t, err)

@@ -46,7 +46,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 		`aigw_key_state{key="sk-...2222",provider="openai",state="ok"} 1`,
 		`aigw_request_duration_seconds_bucket{provider="openai"`,
 		`aigw_time_to_first_byte_seconds_count{provider="openai"} 3`,
-		`aigw_tokens_total{kind="prompt",model="gpt-4o",provider="openai"} 33`,
+		`aigw_tokens_total{client="",kind="prompt",model="gpt-4o",provider="openai"} 33`,
 		"aigw_log_queue_depth ",
 		"aigw_log_spilled_rows 0",
 		"go_goroutines ",

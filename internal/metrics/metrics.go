@@ -53,12 +53,12 @@ func New() *Metrics {
 	}, []string{"provider"})
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aigw_tokens_total",
-		Help: "Tokens reported by upstreams, by provider, model and kind: prompt (cached included), completion (reasoning included), cache_read, cache_write, reasoning.",
-	}, []string{"provider", "model", "kind"})
+		Help: "Tokens reported by upstreams, by provider, model, client (\"\" for static keys) and kind: prompt (cached included), completion (reasoning included), cache_read, cache_write, reasoning.",
+	}, []string{"provider", "model", "client", "kind"})
 	m.cost = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aigw_cost_total",
-		Help: "Cost of requests with a known price, in the price table's currency ([pricing] currency, USD by default), by provider and model.",
-	}, []string{"provider", "model"})
+		Help: "Cost of requests with a known price, in the price table's currency ([pricing] currency, USD by default), by provider, model and client (\"\" for static keys).",
+	}, []string{"provider", "model", "client"})
 	m.failover = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aigw_route_failovers_total",
 		Help: "Requests a route moved from a target to the next, by route and the target that failed.",
@@ -103,11 +103,11 @@ func (m *Metrics) ObserveRequest(row *store.RequestLog, model string) {
 		{"reasoning", row.ReasoningTokens},
 	} {
 		if t.n > 0 {
-			m.tokens.WithLabelValues(row.Provider, model, t.kind).Add(float64(t.n))
+			m.tokens.WithLabelValues(row.Provider, model, row.Client, t.kind).Add(float64(t.n))
 		}
 	}
 	if row.Cost != nil && *row.Cost > 0 {
-		m.cost.WithLabelValues(row.Provider, model).Add(*row.Cost)
+		m.cost.WithLabelValues(row.Provider, model, row.Client).Add(*row.Cost)
 	}
 }
 
