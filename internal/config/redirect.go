@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/aigw/aigw/internal/atomicfile"
 )
 
 // maxAliasSteps bounds alias chains (at most 8 steps, as README.md documents).
@@ -216,36 +217,6 @@ func WriteRedirect(path string, next Redirect) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create folder for %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, ".redirect-*.toml")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	// CreateTemp makes the file 0600; an edited file keeps its own mode, so
-	// a server running as another user can still read it.
-	if fi, err := os.Stat(path); err == nil {
-		if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
-			tmp.Close()
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-	}
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
-	}
-	return nil
+	// CreateTemp would make a new file 0600; an existing one keeps its mode.
+	return atomicfile.Write(path, content, 0o600)
 }

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/aigw/aigw/internal/atomicfile"
 )
 
 // newFileHeader is what a prices file created by Set starts with.
@@ -231,41 +232,8 @@ func checkEdit(path string, before *parsed, edited []byte, model string, p Price
 	return nil
 }
 
-// writeAtomic replaces path with content: a temporary file in the same
-// folder, synced, then renamed over it, so a reader (the server's watcher)
-// sees the old file or the new one, never a part. An existing file keeps
-// its mode (as internal/config's WriteAliases does).
+// writeAtomic replaces path with content (internal/atomicfile); a new
+// prices file is readable by everyone, as an editor would make it.
 func writeAtomic(path string, content []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create folder for %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, ".prices-*.toml")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, content, 0o644)
 }
