@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/aigw/aigw/internal/catalog"
 	"github.com/aigw/aigw/internal/config"
 	"github.com/aigw/aigw/internal/gateway"
@@ -133,6 +135,34 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	}
 
 	clientBook := NewClientBook()
+	var rdb *redis.Client
+	if cfg.Redis.URL != "" {
+		ropts, err := redis.ParseURL(cfg.Redis.URL)
+		if err != nil {
+			return fmt.Errorf("[redis] url: %w (want redis://host:port/db)", err)
+		}
+		// A request waits for Redis: a Redis that hangs must cost it
+		// half a second at most before fail_open decides, not go-redis's
+		// default seconds and retries.
+		if ropts.DialTimeout == 0 {
+			ropts.DialTimeout = 500 * time.Millisecond
+		}
+		if ropts.ReadTimeout == 0 {
+			ropts.ReadTimeout = 500 * time.Millisecond
+		}
+		if ropts.WriteTimeout == 0 {
+			ropts.WriteTimeout = 500 * time.Millisecond
+		}
+		ropts.MaxRetries = 1
+		rdb = redis.NewClient(ropts)
+		defer rdb.Close()
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		if err := rdb.Ping(pctx).Err(); err != nil {
+			log.Warn("redis unreachable at start; client limits follow [redis] fail_open until it answers",
+				"error", err, "fail_open", cfg.Redis.FailOpen)
+		}
+		cancel()
+	}
 	// Ready stays nil: the gateway is ready once its config is loaded and
 	// it listens, which is true of any server that answers /readyz.
 	gw := gateway.New(gateway.Options{
@@ -146,6 +176,9 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		DatabaseHealth: dbHealth,
 		Prices:         prices,
 		Clients:        clientBook,
+		Redis:          rdb,
+		RedisPrefix:    cfg.Redis.KeyPrefix,
+		RedisFailOpen:  cfg.Redis.FailOpen,
 	})
 	if err := loadClients(ctx, conn, clientBook, cfg.Location(), gw); err != nil {
 		log.Warn("could not load client keys; only static [auth] keys work until the database answers", "error", err)

@@ -43,6 +43,7 @@ type Config struct {
 	Auth      Auth       `mapstructure:"auth"`
 	Database  Database   `mapstructure:"database"`
 	Logging   Logging    `mapstructure:"logging"`
+	Redis     Redis      `mapstructure:"redis"`
 	Providers []Provider `mapstructure:"providers"`
 
 	// fromEnv maps the keys set by environment variables to the variable,
@@ -88,6 +89,18 @@ type Database struct {
 	Driver   string `mapstructure:"driver"`
 	DSN      string `mapstructure:"dsn"`
 	Timezone string `mapstructure:"timezone"`
+}
+
+// Redis is the [redis] section: with a url, client limits are counted in
+// Redis, so several instances behave as one gateway (README, "多实例").
+type Redis struct {
+	URL string `mapstructure:"url"`
+	// FailOpen: while Redis is unreachable, serve without client limits
+	// (true) or answer 503 (false).
+	FailOpen bool `mapstructure:"fail_open"`
+	// KeyPrefix starts every key aigw writes (several gateways, or tests,
+	// can share one Redis).
+	KeyPrefix string `mapstructure:"key_prefix"`
 }
 
 // Logging is the [logging] section.
@@ -243,6 +256,8 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("database.driver", DefaultDriver)
 	v.SetDefault("database.dsn", "")
 	v.SetDefault("database.timezone", DefaultTimezone)
+	v.SetDefault("redis.fail_open", true)
+	v.SetDefault("redis.key_prefix", "aigw:")
 	v.SetDefault("logging.level", "info")
 	v.SetDefault("logging.store_bodies", false)
 	v.SetDefault("logging.retention_days", 0)

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -82,7 +83,17 @@ func (s *Server) checkClient(c *gin.Context, rs *reqState) bool {
 	if cl.Budget != nil {
 		budget, periodStart = *cl.Budget, clients.PeriodStart(cl.Period, now, s.location)
 	}
-	st, refusal, wait := s.limits.admit(cl.Name, cl.RPM, cl.TPM, budget, periodStart, now)
+	st, refusal, wait, err := s.limits.admit(c.Request.Context(), cl.Name, cl.RPM, cl.TPM, budget, periodStart, now)
+	if err != nil {
+		s.limitsUnavailable(err)
+		if !s.failOpen {
+			rs.reject(c, newAPIError(http.StatusServiceUnavailable, codeLimitsUnavailable,
+				"client limits cannot be checked (the shared store is unreachable) and [redis] fail_open is false: retry shortly"))
+			return false
+		}
+		rs.clientPeriod = periodStart
+		return true
+	}
 	rateLimitHeaders(c.Writer.Header(), st)
 	switch refusal {
 	case refuseRPM:
@@ -123,7 +134,10 @@ func (s *Server) settleClient(rs *reqState) {
 	if rs.row.Cost != nil {
 		cost = *rs.row.Cost
 	}
-	s.limits.finished(rs.client.Name, rs.row.PromptTokens+rs.row.CompletionTokens, cost, rs.clientPeriod, time.Now())
+	// The request's context is over: the accounting gets its own short one.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s.limits.finished(ctx, rs.client.Name, rs.row.PromptTokens+rs.row.CompletionTokens, cost, rs.clientPeriod, time.Now())
 }
 
 // rateLimitHeaders are OpenAI's x-ratelimit-* headers for the limits set.
@@ -177,5 +191,18 @@ func periodName(p string) string {
 // SeedSpend sets what a client spent in its current budget period before
 // this process started (app reads it from the log at start).
 func (s *Server) SeedSpend(client string, periodStart time.Time, spend float64) {
-	s.limits.seedSpend(client, periodStart, spend)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.limits.seedSpend(ctx, client, periodStart, spend)
+}
+
+// limitsUnavailable counts an error of the shared limits store and logs it
+// at most once a minute.
+func (s *Server) limitsUnavailable(err error) {
+	s.metrics.RedisError()
+	now := time.Now().Unix()
+	last := s.limitErrLogged.Load()
+	if now-last >= 60 && s.limitErrLogged.CompareAndSwap(last, now) {
+		s.log.Error("client limits store unreachable", "error", err, "fail_open", s.failOpen)
+	}
 }

@@ -49,6 +49,7 @@ const (
 	codeRateLimitExhausted = "rate_limit_exceeded"
 	codeModelNotAllowed    = "model_not_allowed"
 	codeInsufficientQuota  = "insufficient_quota"
+	codeLimitsUnavailable  = "limits_unavailable"
 )
 
 // statusClientClosed is nginx's code for a client that went away.

@@ -1,9 +1,23 @@
 package gateway
 
 import (
+	"context"
 	"sync"
 	"time"
 )
+
+// limiter counts what client keys use: in this process (clientLimits), or
+// in Redis so several instances share one count (redisLimits).
+type limiter interface {
+	// admit checks rpm, tpm and the budget in that order and counts the
+	// request towards rpm when admitted. budget < 0 means none.
+	admit(ctx context.Context, name string, rpm, tpm int64, budget float64, periodStart, now time.Time) (limitState, limitRefusal, time.Duration, error)
+	// finished records a finished request's tokens and cost.
+	finished(ctx context.Context, name string, tokens int64, cost float64, periodStart, now time.Time)
+	// seedSpend sets what a client spent in its period before this
+	// process counted, unless the count already knows more.
+	seedSpend(ctx context.Context, name string, periodStart time.Time, spend float64)
+}
 
 // limitWindow is the span of the rpm and tpm limits (README, "客户端密钥").
 const limitWindow = time.Minute
@@ -81,7 +95,7 @@ const (
 // "客户端密钥"), and counts the request towards rpm when it is admitted:
 // only admitted requests count. budget < 0 means none; periodStart is the
 // start of the budget's current period.
-func (l *clientLimits) admit(name string, rpm, tpm int64, budget float64, periodStart, now time.Time) (limitState, limitRefusal, time.Duration) {
+func (l *clientLimits) admit(_ context.Context, name string, rpm, tpm int64, budget float64, periodStart, now time.Time) (limitState, limitRefusal, time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	u := l.usageLocked(name)
@@ -93,7 +107,7 @@ func (l *clientLimits) admit(name string, rpm, tpm int64, budget float64, period
 			st.rpmReset = u.admitted[0].Add(limitWindow).Sub(now)
 		}
 		if int64(len(u.admitted)) >= rpm {
-			return st, refuseRPM, st.rpmReset
+			return st, refuseRPM, st.rpmReset, nil
 		}
 	}
 	if tpm > 0 {
@@ -103,7 +117,7 @@ func (l *clientLimits) admit(name string, rpm, tpm int64, budget float64, period
 			st.tpmReset = u.tokens[0].at.Add(limitWindow).Sub(now)
 		}
 		if used >= tpm {
-			return st, refuseTPM, st.tpmReset
+			return st, refuseTPM, st.tpmReset, nil
 		}
 	}
 	if budget >= 0 {
@@ -112,7 +126,7 @@ func (l *clientLimits) admit(name string, rpm, tpm int64, budget float64, period
 			u.periodStart, u.spend = periodStart, 0
 		}
 		if u.spend >= budget {
-			return st, refuseBudget, 0
+			return st, refuseBudget, 0, nil
 		}
 	}
 	if rpm > 0 {
@@ -122,11 +136,11 @@ func (l *clientLimits) admit(name string, rpm, tpm int64, budget float64, period
 			st.rpmReset = limitWindow
 		}
 	}
-	return st, refuseNone, 0
+	return st, refuseNone, 0, nil
 }
 
 // finished records a finished request's tokens and cost.
-func (l *clientLimits) finished(name string, tokens int64, cost float64, periodStart, now time.Time) {
+func (l *clientLimits) finished(_ context.Context, name string, tokens int64, cost float64, periodStart, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	u := l.usageLocked(name)
@@ -144,7 +158,7 @@ func (l *clientLimits) finished(name string, tokens int64, cost float64, periodS
 
 // seedSpend sets what a client spent in the current period before this
 // process started (from the database), unless the process counted it.
-func (l *clientLimits) seedSpend(name string, periodStart time.Time, spend float64) {
+func (l *clientLimits) seedSpend(_ context.Context, name string, periodStart time.Time, spend float64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	u := l.usageLocked(name)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/aigw/aigw/internal/adapter"
 	"github.com/aigw/aigw/internal/catalog"
@@ -59,6 +60,12 @@ type Options struct {
 	Prices Pricer
 	// Clients are the client keys; nil means static [auth] keys only.
 	Clients ClientDirectory
+	// Redis, when set, counts client limits in Redis (README, "多实例"),
+	// shared by every instance using it; keys start with RedisPrefix.
+	// RedisFailOpen: while it is unreachable, admit without limits.
+	Redis         *redis.Client
+	RedisPrefix   string
+	RedisFailOpen bool
 	// RouteEjection is how long a route's target is first ejected after
 	// failures in a row (doubling on each repeat, up to ten times as
 	// long); 0 means 30 s. Tests shorten it.
@@ -75,25 +82,28 @@ type Pricer interface {
 
 // Server is the gateway. Build it with New and serve Handler().
 type Server struct {
-	cfg        *config.Config
-	reg        *provider.Registry
-	logs       LogSink
-	client     *http.Client
-	roundTrip  http.RoundTripper // client's transport, called directly on the proxy path
-	log        *slog.Logger
-	ready      func() error
-	dbHealth   func() error
-	catalog    catalog.Store
-	prices     Pricer
-	health     *routeHealth
-	pins       *sessionPins
-	clients    ClientDirectory
-	limits     *clientLimits
-	metrics    *metrics.Metrics
-	pingEvery  time.Duration
-	clientKeys [][]byte
-	adminKeys  [][]byte
-	maxBody    int64
+	cfg       *config.Config
+	reg       *provider.Registry
+	logs      LogSink
+	client    *http.Client
+	roundTrip http.RoundTripper // client's transport, called directly on the proxy path
+	log       *slog.Logger
+	ready     func() error
+	dbHealth  func() error
+	catalog   catalog.Store
+	prices    Pricer
+	health    *routeHealth
+	pins      *sessionPins
+	clients   ClientDirectory
+	limits    limiter
+	failOpen  bool
+	// limitErrLogged is when a limits store error was last logged (unix s).
+	limitErrLogged atomic.Int64
+	metrics        *metrics.Metrics
+	pingEvery      time.Duration
+	clientKeys     [][]byte
+	adminKeys      [][]byte
+	maxBody        int64
 	// maxResponse caps a whole upstream answer and one SSE event.
 	maxResponse int64
 	readTimeout time.Duration
@@ -123,6 +133,7 @@ func New(opts Options) *Server {
 		pins:        newSessionPins(),
 		clients:     opts.Clients,
 		limits:      newClientLimits(),
+		failOpen:    true,
 		metrics:     opts.Metrics,
 		pingEvery:   opts.PingInterval,
 		maxBody:     int64(opts.Config.Server.MaxBodyMB) << 20,
@@ -154,6 +165,10 @@ func New(opts Options) *Server {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if opts.Redis != nil {
+		s.limits = newRedisLimits(opts.Redis, opts.RedisPrefix)
+		s.failOpen = opts.RedisFailOpen
 	}
 	for _, k := range opts.Config.Auth.Keys {
 		s.clientKeys = append(s.clientKeys, []byte(k))

@@ -28,6 +28,7 @@ type Metrics struct {
 	cost     *prometheus.CounterVec
 	failover *prometheus.CounterVec
 	target   *prometheus.GaugeVec
+	redisErr prometheus.Counter
 }
 
 // latencyBuckets span a cached answer to a long reasoning stream.
@@ -67,7 +68,11 @@ func New() *Metrics {
 		Name: "aigw_route_target_healthy",
 		Help: "1 while a route's target takes traffic, 0 while it is ejected after failures in a row.",
 	}, []string{"route", "target"})
-	m.reg.MustRegister(m.requests, m.errors, m.latency, m.ttfb, m.retries, m.tokens, m.cost, m.failover, m.target,
+	m.redisErr = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "aigw_redis_errors_total",
+		Help: "Errors reaching Redis (the shared client limits); fail_open decides what the request gets.",
+	})
+	m.reg.MustRegister(m.requests, m.errors, m.latency, m.ttfb, m.retries, m.tokens, m.cost, m.failover, m.target, m.redisErr,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -129,6 +134,14 @@ func (m *Metrics) TargetHealth(route, target string, healthy bool) {
 		v = 1
 	}
 	m.target.WithLabelValues(route, target).Set(v)
+}
+
+// RedisError counts a failed Redis call.
+func (m *Metrics) RedisError() {
+	if m == nil {
+		return
+	}
+	m.redisErr.Inc()
 }
 
 // Retry counts an attempt beyond the first.

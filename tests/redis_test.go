@@ -1,0 +1,160 @@
+package tests
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aigw/aigw/internal/clients"
+	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/store"
+	"github.com/aigw/aigw/internal/testdb"
+)
+
+// redisConf is a [redis] section with a key prefix of the test's own.
+func redisConf(t *testing.T, url string, failOpen bool) string {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix := "aigw-test-" + hex.EncodeToString(b[:]) + ":"
+	opts, err := redis.ParseURL(url)
+	require.NoError(t, err)
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if keys, _ := rdb.Keys(ctx, prefix+"*").Result(); len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+		rdb.Close()
+	})
+	return fmt.Sprintf("\n[redis]\nurl = %q\nfail_open = %v\nkey_prefix = %q\n", url, failOpen, prefix)
+}
+
+// limitedClient stores a client allowed oai/gpt-4o only, with rpm, and
+// returns its key.
+func limitedClient(t *testing.T, db config.Database, rpm int64) string {
+	t.Helper()
+	st, err := store.Open(context.Background(), db)
+	require.NoError(t, err)
+	defer st.Close()
+	key, hash, hint, err := clients.NewKey()
+	require.NoError(t, err)
+	_, err = st.CreateClient(context.Background(), clients.Client{Name: "shared", KeyHash: hash, KeyHint: hint,
+		Models: []string{"oai/gpt-4o"}, RPM: rpm, CreatedAt: time.Now()})
+	require.NoError(t, err)
+	return key
+}
+
+func keyCall(t *testing.T, url, key, model string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/chat/completions",
+		strings.NewReader(`{"model":"`+model+`","messages":[{"role":"user","content":"hi"}]}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	readBody(t, resp)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitForKey waits until an instance knows the client key: a model outside
+// its allowlist is then refused with 403 (before the limits, so nothing is
+// counted), not 401.
+func waitForKey(t *testing.T, url, key string) {
+	t.Helper()
+	catEventually(t, 10*time.Second, "the client key is loaded", func() bool { return keyCall(t, url, key, "oai/gpt-4o-mini") == 403 })
+}
+
+const redisProviders = `
+[[providers]]
+name = "oai"
+type = "openai"
+base_url = "%s/v1"
+api_keys = "sk-upstream-oai-1111"
+models = ["gpt-4o", "gpt-4o-mini"]
+`
+
+// TestTwoInstancesShareOneRPM: two servers on one PostgreSQL and one
+// Redis, rpm 10, 20 requests alternating between them: exactly 10 pass.
+func TestTwoInstancesShareOneRPM(t *testing.T) {
+	up := newFakeUpstream(t, openAIChat("hello"))
+	db := testdb.Postgres(t)
+	conf := fmt.Sprintf(redisProviders, up.URL) + redisConf(t, "redis://127.0.0.1:6379/0", true)
+	a := serveWith(t, conf, db)
+	b := serveWith(t, conf, db)
+	key := limitedClient(t, db, 10)
+	waitForKey(t, a.URL, key)
+	waitForKey(t, b.URL, key)
+	passed, limited := 0, 0
+	for i := range 20 {
+		switch keyCall(t, []string{a.URL, b.URL}[i%2], key, "oai/gpt-4o") {
+		case 200:
+			passed++
+		case 429:
+			limited++
+		}
+	}
+	assert.Equal(t, 10, passed, "exactly rpm requests admitted across both instances")
+	assert.Equal(t, 10, limited)
+}
+
+// TestRedisDownFailOpenOrClosed: a Redis that stops: fail_open true serves
+// without limits, false answers 503; both count the errors.
+func TestRedisDownFailOpenOrClosed(t *testing.T) {
+	server, err := exec.LookPath("redis-server")
+	require.NoError(t, err, "redis-server is needed (.ci/run installs Debian's)")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	cmd := exec.Command(server, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	require.NoError(t, cmd.Start())
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	catEventually(t, 5*time.Second, "redis-server up", func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+
+	up := newFakeUpstream(t, openAIChat("hello"))
+	db := testdb.Postgres(t)
+	open := serveWith(t, fmt.Sprintf(redisProviders, up.URL)+redisConf(t, url, true), db)
+	closed := serveWith(t, fmt.Sprintf(redisProviders, up.URL)+redisConf(t, url, false), db)
+	key := limitedClient(t, db, 100)
+	waitForKey(t, open.URL, key)
+	waitForKey(t, closed.URL, key)
+	require.Equal(t, 200, keyCall(t, open.URL, key, "oai/gpt-4o"))
+	require.Equal(t, 200, keyCall(t, closed.URL, key, "oai/gpt-4o"))
+
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	stopped = true
+	assert.Equal(t, 200, keyCall(t, open.URL, key, "oai/gpt-4o"), "fail_open: served without limits")
+	assert.Equal(t, 503, keyCall(t, closed.URL, key, "oai/gpt-4o"), "fail_open false: refused")
+	for _, s := range []*servedGateway{open, closed} {
+		_, text := getText(t, s.URL+"/metrics")
+		assert.Regexp(t, `(?m)^aigw_redis_errors_total [1-9]`, text)
+	}
+	assert.Contains(t, open.Logs.String(), "client limits store unreachable")
+}
