@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/aigw/aigw/internal/changes"
 	"github.com/aigw/aigw/internal/clients"
 	"github.com/aigw/aigw/internal/store"
 )
@@ -257,6 +258,7 @@ func runClientsCreate(ctx context.Context, o *clientsCreateOptions) error {
 	if err != nil {
 		return err
 	}
+	o.announce(ctx, o.errOut, changes.Clients)
 	if warning != "" {
 		fmt.Fprintln(o.errOut, "warning:", warning)
 	}
@@ -595,6 +597,7 @@ func changeClient(ctx context.Context, d dbDeps, name string, change func(*store
 	if err := db.UpdateClient(ctx, c); err != nil {
 		return notFound(err)
 	}
+	d.announce(ctx, io.Discard, changes.Clients)
 	return done(c)
 }
 
@@ -718,6 +721,7 @@ func runClientsRm(ctx context.Context, o *clientsNameOptions) error {
 	if err := db.DeleteClient(ctx, o.name); err != nil {
 		return notFound(err)
 	}
+	o.announce(ctx, o.errOut, changes.Clients)
 	fmt.Fprintf(o.out, "removed client %s; its log rows keep its name\n", escapeCell(o.name))
 	return nil
 }

@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/aigw/aigw/internal/changes"
 	"github.com/aigw/aigw/internal/config"
 	"github.com/aigw/aigw/internal/store"
 	"github.com/aigw/aigw/internal/store/logtail"
@@ -30,6 +32,26 @@ type dbDeps struct {
 }
 
 func (f *factory) dbDeps() dbDeps { return dbDeps{config: f.config, openStore: f.openStore} }
+
+// announce tells running servers that what changed in the database, over
+// the config's Redis when it has one (internal/changes); without Redis, or
+// when Redis does not answer, the servers' polls apply it within seconds.
+func (d dbDeps) announce(ctx context.Context, errOut io.Writer, what string) {
+	cfg, err := d.config()
+	if err != nil || cfg.Redis.URL == "" {
+		return
+	}
+	opts, err := redis.ParseURL(cfg.Redis.URL)
+	if err != nil {
+		return
+	}
+	opts.DialTimeout, opts.MaxRetries = 500*time.Millisecond, -1
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	if err := changes.Publish(ctx, rdb, cfg.Redis.KeyPrefix, what); err != nil {
+		fmt.Fprintf(errOut, "note: %v; running servers apply the change at their next poll (a few seconds)\n", err)
+	}
+}
 
 // openDB loads the config and opens its database (applying pending
 // migrations, as serve does, unless told otherwise). The caller closes it.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aigw/aigw/internal/catalog"
+	"github.com/aigw/aigw/internal/changes"
 )
 
 // cliFetchTimeout bounds one upstream model-list fetch from the CLI.
@@ -122,6 +123,9 @@ func runModelsFetch(ctx context.Context, o *modelsFetchOptions) error {
 	if o.add {
 		if res, err = catalog.Add(ctx, env.db, p.Name, models, o.now().In(env.cfg.Location())); err != nil {
 			return err
+		}
+		if len(res.Added) > 0 {
+			o.announce(ctx, o.errOut, changes.Catalog)
 		}
 	}
 	newly := map[string]bool{}
@@ -315,6 +319,9 @@ func runModelsRm(ctx context.Context, o *modelsRmOptions) error {
 	removed, err := db.RemoveCachedModel(ctx, prov, model)
 	if err != nil {
 		return fmt.Errorf("remove %s from the catalog: %w", ref, err)
+	}
+	if removed {
+		o.announce(ctx, io.Discard, changes.Catalog)
 	}
 	if !removed {
 		msg := fmt.Sprintf("%s is not in the catalog (aigw models list --provider %s shows what is)", ref, prov)

@@ -158,3 +158,26 @@ func TestRedisDownFailOpenOrClosed(t *testing.T) {
 	}
 	assert.Contains(t, open.Logs.String(), "client limits store unreachable")
 }
+
+// TestAClientChangeReachesEveryInstanceWithinASecond: `aigw clients
+// disable` on a config with Redis announces the change; both instances
+// refuse the key within a second (their own poll takes up to 2 s).
+func TestAClientChangeReachesEveryInstanceWithinASecond(t *testing.T) {
+	up := newFakeUpstream(t, openAIChat("hello"))
+	db := testdb.Postgres(t)
+	conf := fmt.Sprintf(redisProviders, up.URL) + redisConf(t, "redis://127.0.0.1:6379/0", true)
+	a := serveWith(t, conf, db)
+	b := serveWith(t, conf, db)
+	key := limitedClient(t, db, 1000)
+	waitForKey(t, a.URL, key)
+	waitForKey(t, b.URL, key)
+	require.Equal(t, 200, keyCall(t, a.URL, key, "oai/gpt-4o"))
+
+	_, errOut, code := runAigw(t, t.TempDir(), "clients", "disable", "shared", "-c", a.Cfg.Path)
+	require.Equal(t, 0, code, errOut)
+	start := time.Now()
+	for _, s := range []*servedGateway{a, b} {
+		catEventually(t, time.Second, "the disabled key is refused", func() bool { return keyCall(t, s.URL, key, "oai/gpt-4o") == 401 })
+	}
+	assert.Less(t, time.Since(start), time.Second)
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/aigw/aigw/internal/catalog"
+	"github.com/aigw/aigw/internal/changes"
 	"github.com/aigw/aigw/internal/config"
 	"github.com/aigw/aigw/internal/gateway"
 	"github.com/aigw/aigw/internal/metrics"
@@ -184,6 +185,22 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		log.Warn("could not load client keys; only static [auth] keys work until the database answers", "error", err)
 	}
 	go watchClients(bg, conn, clientBook, log)
+	if rdb != nil {
+		// Changes made by `aigw clients` or `aigw models` elsewhere are
+		// announced over Redis: applied here within a second.
+		go changes.Watch(bg, rdb, cfg.Redis.KeyPrefix, log, func(what string) {
+			switch what {
+			case changes.Clients:
+				if err := loadClients(bg, conn, clientBook, nil, nil); err != nil {
+					log.Warn("could not reload client keys", "error", err)
+				}
+			case changes.Catalog:
+				if err := catalog.LoadInto(bg, conn, reg); err != nil {
+					log.Warn("reload fetched models", "error", err)
+				}
+			}
+		})
+	}
 	srv := &http.Server{
 		Handler:           gw.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
