@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +41,20 @@ func redisConf(t *testing.T, url string, failOpen bool) string {
 		rdb.Close()
 	})
 	return fmt.Sprintf("\n[redis]\nurl = %q\nfail_open = %v\nkey_prefix = %q\n", url, failOpen, prefix)
+}
+
+// waitSubscribed waits until n instances listen on the changes channel of
+// the [redis] section conf (a message published before would be lost).
+func waitSubscribed(t *testing.T, conf string, n int64) {
+	t.Helper()
+	prefix := conf[strings.Index(conf, "key_prefix = ")+len("key_prefix = "):]
+	prefix = strings.Trim(strings.TrimSpace(strings.SplitN(prefix, "\n", 2)[0]), `"`)
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	catEventually(t, 5*time.Second, "both instances subscribed", func() bool {
+		m, err := rdb.PubSubNumSub(context.Background(), prefix+"changes").Result()
+		return err == nil && m[prefix+"changes"] >= n
+	})
 }
 
 // limitedClient stores a client allowed oai/gpt-4o only, with rpm, and
@@ -171,6 +187,7 @@ func TestAClientChangeReachesEveryInstanceWithinASecond(t *testing.T) {
 	key := limitedClient(t, db, 1000)
 	waitForKey(t, a.URL, key)
 	waitForKey(t, b.URL, key)
+	waitSubscribed(t, conf, 2)
 	require.Equal(t, 200, keyCall(t, a.URL, key, "oai/gpt-4o"))
 
 	_, errOut, code := runAigw(t, t.TempDir(), "clients", "disable", "shared", "-c", a.Cfg.Path)
@@ -180,4 +197,54 @@ func TestAClientChangeReachesEveryInstanceWithinASecond(t *testing.T) {
 		catEventually(t, time.Second, "the disabled key is refused", func() bool { return keyCall(t, s.URL, key, "oai/gpt-4o") == 401 })
 	}
 	assert.Less(t, time.Since(start), time.Second)
+}
+
+// TestKeyCoolDownsAndEjectionsAreShared: a 429 seen by one instance rests
+// the key on the other too, and a route target ejected by one is skipped
+// by the other, without the other asking the upstream.
+func TestKeyCoolDownsAndEjectionsAreShared(t *testing.T) {
+	limited := newFakeUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		statusFake(429, `{"error":{"message":"slow down","type":"rate_limit_error"}}`)(w, r)
+	})
+	bad := newFakeUpstream(t, statusFake(500, `{"error":{"message":"boom"}}`))
+	good := newFakeUpstream(t, openAIChat("hello"))
+	redirect := filepath.Join(t.TempDir(), "redirect.toml")
+	require.NoError(t, os.WriteFile(redirect, []byte("[routes.\"smart\"]\ntargets = [\"bad/m\", \"good/m\"]\n"), 0o600))
+	conf := fmt.Sprintf(`
+[server]
+redirect_file = %q
+`, redirect)
+	for _, p := range []struct{ name, url string }{{"oai", limited.URL}, {"bad", bad.URL}, {"good", good.URL}} {
+		conf += fmt.Sprintf("\n[[providers]]\nname = %q\ntype = \"openai\"\nbase_url = \"%s/v1\"\napi_keys = \"sk-upstream-%s-1111\"\nmodels = [\"m\"]\n", p.name, p.url, p.name)
+	}
+	conf += redisConf(t, "redis://127.0.0.1:6379/0", true)
+	db := testdb.Postgres(t)
+	a := serveWith(t, conf, db)
+	b := serveWith(t, conf, db)
+	waitSubscribed(t, conf, 2)
+
+	// A 429 on a: the key rests on b as well.
+	require.Equal(t, 429, keyCall(t, a.URL, clientKey, "oai/m"))
+	require.Len(t, limited.requests(), 1)
+	catEventually(t, time.Second, "b learns that the key is cooling", func() bool {
+		_, text := getText(t, b.URL+"/metrics")
+		return strings.Contains(text, `aigw_key_state{key="sk-...1111",provider="oai",state="cooling"} 1`)
+	})
+	assert.Equal(t, 429, keyCall(t, b.URL, clientKey, "oai/m"))
+	assert.Len(t, limited.requests(), 1, "b did not ask the upstream with a resting key")
+
+	// Three failures of bad through a eject it; b skips it too.
+	for range 3 {
+		require.Equal(t, 200, keyCall(t, a.URL, clientKey, "smart"))
+	}
+	require.Len(t, bad.requests(), 3)
+	catEventually(t, time.Second, "b learns that bad is ejected", func() bool {
+		_, text := getText(t, b.URL+"/metrics")
+		return strings.Contains(text, `aigw_route_target_healthy{route="smart",target="bad/m"} 0`)
+	})
+	for range 5 {
+		require.Equal(t, 200, keyCall(t, b.URL, clientKey, "smart"))
+	}
+	assert.Len(t, bad.requests(), 3, "b knew bad was ejected")
 }

@@ -198,6 +198,10 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 				if err := catalog.LoadInto(bg, conn, reg); err != nil {
 					log.Warn("reload fetched models", "error", err)
 				}
+			default:
+				// Another instance's key cool-down, set-aside or route
+				// ejection.
+				gw.ApplyShared(what)
 			}
 		})
 	}

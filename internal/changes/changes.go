@@ -42,6 +42,11 @@ func Publish(ctx context.Context, rdb *redis.Client, prefix, what string) error 
 func Watch(ctx context.Context, rdb *redis.Client, prefix string, log *slog.Logger, on func(what string)) {
 	sub := rdb.Subscribe(ctx, channel(prefix))
 	defer sub.Close()
+	// Wait for the subscription to be confirmed (or Redis to answer with
+	// an error, after which go-redis keeps retrying in Channel).
+	if _, err := sub.Receive(ctx); err != nil {
+		log.Warn("redis subscription for changes not confirmed yet; retrying", "error", err)
+	}
 	ch := sub.Channel()
 	for {
 		select {

@@ -86,6 +86,7 @@ func (s *Server) targetFailed(rs *reqState, status int, why string) {
 	if s.health.failed(rs.res.Route, rs.route, time.Now()) {
 		s.log.Warn("route target ejected", "route", rs.res.Route, "target", targetName(rs.route))
 		s.metrics.TargetHealth(rs.res.Route, targetName(rs.route), false)
+		s.shareEjection(rs.res.Route, rs.route, s.health.ejectedUntil(rs.res.Route, rs.route))
 	}
 }
 
@@ -118,7 +119,9 @@ func (s *Server) settleTarget(rs *reqState) {
 			row.Tried += "; session re-pinned from " + rs.pinned.target
 		}
 	case failoverStatus(row.StatusCode) && row.Error != ErrShutdown.Error():
-		s.health.failed(rs.res.Route, rs.route, time.Now())
+		if s.health.failed(rs.res.Route, rs.route, time.Now()) {
+			s.shareEjection(rs.res.Route, rs.route, s.health.ejectedUntil(rs.res.Route, rs.route))
+		}
 	default:
 		s.health.release(rs.res.Route, rs.route)
 	}

@@ -218,6 +218,30 @@ func (h *routeHealth) succeeded(route string, t provider.Route, ttfb time.Durati
 	st.ewmaAt = now
 }
 
+// ejectRemote applies another instance's ejection of a target (shared over
+// Redis): the target is out until then, here too.
+func (h *routeHealth) ejectRemote(route, target string, until time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k := route + "\x00" + target
+	st := h.m[k]
+	if st == nil {
+		st = &targetState{}
+		h.m[k] = st
+	}
+	if until.After(st.ejectedUntil) {
+		st.ejectedUntil = until
+		st.fails = max(st.fails, ejectAfterFailures)
+	}
+}
+
+// ejectedUntil is when the target's current ejection ends (zero if none).
+func (h *routeHealth) ejectedUntil(route string, t provider.Route) time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stateLocked(route, t).ejectedUntil
+}
+
 // healthy reports whether the target is not ejected now (for /metrics).
 func (h *routeHealth) healthy(route string, t provider.Route, now time.Time) bool {
 	h.mu.Lock()

@@ -97,6 +97,9 @@ type Server struct {
 	clients   ClientDirectory
 	limits    limiter
 	failOpen  bool
+	// redis, when set, shares limits and state with other instances.
+	redis       *redis.Client
+	redisPrefix string
 	// limitErrLogged is when a limits store error was last logged (unix s).
 	limitErrLogged atomic.Int64
 	metrics        *metrics.Metrics
@@ -169,6 +172,7 @@ func New(opts Options) *Server {
 	if opts.Redis != nil {
 		s.limits = newRedisLimits(opts.Redis, opts.RedisPrefix)
 		s.failOpen = opts.RedisFailOpen
+		s.redis, s.redisPrefix = opts.Redis, opts.RedisPrefix
 	}
 	for _, k := range opts.Config.Auth.Keys {
 		s.clientKeys = append(s.clientKeys, []byte(k))

@@ -143,6 +143,7 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 			if key.RefusedAuth(call.route.UpstreamModel, invalid) {
 				s.log.Warn("upstream refused a key; set aside until a probe finds it working",
 					"provider", p.Name, "key", key.Hint, "status", status)
+				s.shareSetAside(p, key)
 				if invalid || status == http.StatusUnauthorized {
 					keyRejected++
 				}
@@ -150,6 +151,7 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 		case status == http.StatusTooManyRequests:
 			d := key.CoolDown(time.Now(), retryAfter(resp.Header, time.Now()))
 			s.log.Warn("upstream rate-limited a key; cooling down", "provider", p.Name, "key", key.Hint, "for", d)
+			s.shareCoolDown(p, key, d)
 		case status < 400:
 			key.Succeeded()
 		}

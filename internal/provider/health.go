@@ -56,6 +56,18 @@ func (k *Key) CoolDown(now time.Time, retryAfter time.Duration) time.Duration {
 	return d
 }
 
+// CoolUntil rests the key until t unless it rests longer already: another
+// instance's 429 on the same key, shared over Redis (README, "多实例").
+func (k *Key) CoolUntil(t time.Time) {
+	until := t.UnixNano()
+	for {
+		cur := k.coolUntil.Load()
+		if cur >= until || k.coolUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
+
 // Succeeded resets the backoff after a good answer.
 func (k *Key) Succeeded() {
 	if k.failures.Load() != 0 {
