@@ -59,7 +59,10 @@ func (s *Server) relayStream(c *gin.Context, rs *reqState, resp *upstreamRespons
 		rs.row.StatusCode = http.StatusServiceUnavailable
 		rs.row.Error = ErrShutdown.Error()
 		return
-	case end == endClientGone || c.Request.Context().Err() != nil:
+	case end == endClientGone || end != endUpstreamDone && c.Request.Context().Err() != nil:
+		// A stream that went through to its end is complete even when the
+		// client hangs up right after the last frame (SDKs close on
+		// [DONE]): only an unfinished one is the client's doing.
 		rs.row.StatusCode = statusClientClosed
 		rs.row.Error = "client closed the connection during the stream"
 		return
