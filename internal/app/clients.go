@@ -56,11 +56,7 @@ type spendSeeder interface {
 // each budgeted client's spend in its current period (at start, so a
 // restart does not forget what was spent).
 func loadClients(ctx context.Context, conn *store.Connection, book *ClientBook, loc *time.Location, seed spendSeeder) error {
-	db, err := conn.DB()
-	if err != nil {
-		return err
-	}
-	list, err := db.Clients(ctx)
+	list, err := conn.Clients(ctx)
 	if err != nil {
 		return err
 	}
@@ -74,7 +70,7 @@ func loadClients(ctx context.Context, conn *store.Connection, book *ClientBook, 
 			continue
 		}
 		start := clients.PeriodStart(c.Period, now, loc)
-		spend, _, err := db.ClientSpend(ctx, c.Name, start)
+		spend, _, err := conn.ClientSpend(ctx, c.Name, start)
 		if err != nil {
 			return err
 		}

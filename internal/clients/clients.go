@@ -234,6 +234,20 @@ func PeriodStart(period string, now time.Time, loc *time.Location) time.Time {
 	}
 }
 
+// NextPeriodStart is when the period that started at start ends: the next
+// day, Monday or 1st at 00:00; the zero time for total (it never renews).
+func NextPeriodStart(period string, start time.Time) time.Time {
+	switch period {
+	case PeriodDay:
+		return start.AddDate(0, 0, 1)
+	case PeriodWeek:
+		return start.AddDate(0, 0, 7)
+	case PeriodMonth:
+		return start.AddDate(0, 1, 0)
+	}
+	return time.Time{}
+}
+
 // ExpiryFromDate turns --expires 2026-12-31 into the last instant of that
 // day in loc: a key is valid through the whole day it names.
 func ExpiryFromDate(date string, loc *time.Location) (time.Time, error) {

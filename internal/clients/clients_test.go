@@ -200,3 +200,19 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestNextPeriodStart(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 12, 31, 23, 30, 0, 0, loc) // a Thursday
+	for period, want := range map[string]time.Time{
+		PeriodDay:   time.Date(2027, 1, 1, 0, 0, 0, 0, loc),
+		PeriodWeek:  time.Date(2027, 1, 4, 0, 0, 0, 0, loc), // Monday
+		PeriodMonth: time.Date(2027, 1, 1, 0, 0, 0, 0, loc),
+		PeriodTotal: {},
+	} {
+		got := NextPeriodStart(period, PeriodStart(period, now, loc))
+		if !got.Equal(want) {
+			t.Errorf("%s: next period starts %v, want %v", period, got, want)
+		}
+	}
+}

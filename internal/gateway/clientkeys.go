@@ -42,7 +42,7 @@ func (s *Server) authorizeClient(c *gin.Context, rs *reqState, key string) bool 
 	return true
 }
 
-// refuseClient answers 401 for a client key that is known but disabled or
+// clientUsable answers 401 for a client key that is known but disabled or
 // expired, saying which (the key's owner can ask for it to be renewed).
 func (s *Server) clientUsable(c *gin.Context, rs *reqState) bool {
 	cl := rs.client
@@ -68,8 +68,7 @@ func (s *Server) checkClient(c *gin.Context, rs *reqState) bool {
 	if cl == nil {
 		return true
 	}
-	first := rs.res.Targets[0]
-	resolved := first.Provider.Name + "/" + first.UpstreamModel
+	resolved := targetName(rs.res.Targets[0])
 	if rs.res.Route != "" {
 		resolved = rs.res.Route
 	}
@@ -109,11 +108,11 @@ func (s *Server) checkClient(c *gin.Context, rs *reqState) bool {
 		rs.reject(c, e)
 		return false
 	case refuseBudget:
-		next := nextPeriod(cl.Period, periodStart)
+		next := clients.NextPeriodStart(cl.Period, periodStart)
 		e := newAPIError(http.StatusTooManyRequests, codeInsufficientQuota,
 			fmt.Sprintf("client %q spent its budget of %s for this %s; it renews at %s (or ask the operator to raise it)",
 				cl.Name, strconv.FormatFloat(budget, 'f', -1, 64), periodName(cl.Period), next.In(s.location).Format(time.DateTime)))
-		if cl.Period == "total" {
+		if cl.Period == clients.PeriodTotal {
 			e.message = fmt.Sprintf("client %q spent its total budget of %s: ask the operator to raise it", cl.Name, strconv.FormatFloat(budget, 'f', -1, 64))
 			next = now.Add(24 * time.Hour)
 		}
@@ -167,18 +166,6 @@ func resetText(d time.Duration) string {
 func retrySeconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)
 	return max(s, 1)
-}
-
-func nextPeriod(period string, start time.Time) time.Time {
-	switch period {
-	case "day":
-		return start.AddDate(0, 0, 1)
-	case "week":
-		return start.AddDate(0, 0, 7)
-	case "month":
-		return start.AddDate(0, 1, 0)
-	}
-	return time.Time{}
 }
 
 func periodName(p string) string {

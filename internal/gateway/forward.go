@@ -94,9 +94,10 @@ func failoverStatus(status int) bool {
 
 // targetFailure reports whether send's error is the target's failure (no
 // usable key, every key rejected, unreachable, no first byte in time), not
-// the client's leaving or the server's shutdown.
+// the server's shutdown (a 503 too). The client's leaving (499) is no
+// failover status.
 func targetFailure(e *apiError) bool {
-	return e.code != codeShuttingDown && e.status != statusClientClosed && failoverStatus(e.status)
+	return e.code != codeShuttingDown && failoverStatus(e.status)
 }
 
 func isEventStream(h http.Header) bool {

@@ -56,6 +56,14 @@ func (l *clientLimits) usageLocked(name string) *clientUsage {
 	return u
 }
 
+// enterPeriod starts counting spend in the period that started at start:
+// nothing is spent in a new period yet.
+func (u *clientUsage) enterPeriod(start time.Time) {
+	if !u.periodStart.Equal(start) {
+		u.periodStart, u.spend = start, 0
+	}
+}
+
 // prune drops what left the window.
 func (u *clientUsage) prune(now time.Time) {
 	cut := now.Add(-limitWindow)
@@ -121,10 +129,7 @@ func (l *clientLimits) admit(_ context.Context, name string, rpm, tpm int64, bud
 		}
 	}
 	if budget >= 0 {
-		if !u.periodStart.Equal(periodStart) {
-			// A new period: nothing spent in it yet.
-			u.periodStart, u.spend = periodStart, 0
-		}
+		u.enterPeriod(periodStart)
 		if u.spend >= budget {
 			return st, refuseBudget, 0, nil
 		}
@@ -149,9 +154,7 @@ func (l *clientLimits) finished(_ context.Context, name string, tokens int64, co
 		u.tokenSum += tokens
 	}
 	if cost > 0 {
-		if !u.periodStart.Equal(periodStart) {
-			u.periodStart, u.spend = periodStart, 0
-		}
+		u.enterPeriod(periodStart)
 		u.spend += cost
 	}
 }
@@ -162,7 +165,6 @@ func (l *clientLimits) seedSpend(_ context.Context, name string, periodStart tim
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	u := l.usageLocked(name)
-	if !u.periodStart.Equal(periodStart) || spend > u.spend {
-		u.periodStart, u.spend = periodStart, spend
-	}
+	u.enterPeriod(periodStart)
+	u.spend = max(u.spend, spend)
 }

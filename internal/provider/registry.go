@@ -149,12 +149,17 @@ var ErrModelNotFound = errors.New("model not found")
 
 // Resolve applies the resolution rules in order: aliases, provider prefix, known lists, default.
 func (r *Registry) Resolve(model string) (Route, error) {
-	route := Route{Requested: model}
 	resolved, err := r.Aliases().Resolve(model)
 	if err != nil {
-		return route, fmt.Errorf("%w: %v", ErrModelNotFound, err)
+		return Route{Requested: model}, fmt.Errorf("%w: %v", ErrModelNotFound, err)
 	}
-	route.Resolved = resolved
+	return r.resolveResolved(model, resolved)
+}
+
+// resolveResolved applies the rules after the aliases to resolved, the
+// name model's aliases led to: provider prefix, known lists, default.
+func (r *Registry) resolveResolved(model, resolved string) (Route, error) {
+	route := Route{Requested: model, Resolved: resolved}
 	if prefix, rest, ok := strings.Cut(resolved, "/"); ok && rest != "" {
 		if p, ok := r.byName[prefix]; ok {
 			route.Provider, route.UpstreamModel = p, rest

@@ -40,7 +40,8 @@ func (r *Registry) ResolveAll(model string) (Resolution, error) {
 	}
 	spec, ok := r.Routes()[resolved]
 	if !ok {
-		t, err := r.Resolve(model)
+		// A model: the aliases are resolved already.
+		t, err := r.resolveResolved(model, resolved)
 		if err != nil {
 			return Resolution{Targets: []Route{t}}, err
 		}
