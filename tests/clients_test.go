@@ -24,11 +24,14 @@ import (
 // 0.000025 a request) with the static client key and the given clients.
 func clientGateway(t *testing.T, list ...clients.Client) (*gatewayEnv, map[string]string) {
 	t.Helper()
+	return clientGatewayWith(t, gateway.Options{}, list...)
+}
+
+// clientGatewayWith is clientGateway with more gateway options (Prices and
+// Clients are filled in).
+func clientGatewayWith(t *testing.T, opts gateway.Options, list ...clients.Client) (*gatewayEnv, map[string]string) {
+	t.Helper()
 	up := newFakeUpstream(t, openAIChat("hello"))
-	pricesPath := filepath.Join(t.TempDir(), "prices.toml")
-	require.NoError(t, os.WriteFile(pricesPath, []byte("[prices.\"oai/*\"]\ninput = 1.0\noutput = 2.0\n"), 0o600))
-	book, err := app.LoadPriceBook(pricesPath)
-	require.NoError(t, err)
 	keys := map[string]string{}
 	for i := range list {
 		key, hash, hint, err := clients.NewKey()
@@ -38,6 +41,7 @@ func clientGateway(t *testing.T, list ...clients.Client) (*gatewayEnv, map[strin
 	}
 	dir := app.NewClientBook()
 	dir.Set(list)
+	opts.Prices, opts.Clients = priceBookOf(t, "[prices.\"oai/*\"]\ninput = 1.0\noutput = 2.0\n"), dir
 	gw := startGatewayWith(t, fmt.Sprintf(`
 [auth]
 keys = [%q]
@@ -48,7 +52,7 @@ type = "openai"
 base_url = "%s/v1"
 api_keys = "sk-upstream-oai-1111"
 models = ["gpt-4o", "gpt-4o-mini"]
-`, clientKey, up.URL), "[aliases]\n\"fast\" = \"oai/gpt-4o-mini\"\n", gateway.Options{Prices: book, Clients: dir})
+`, clientKey, up.URL), "[aliases]\n\"fast\" = \"oai/gpt-4o-mini\"\n", opts)
 	return gw, keys
 }
 
@@ -209,26 +213,8 @@ func TestClientKeysThroughTheWholeServer(t *testing.T) {
 // TestClientLabelsCostAndTokens: /metrics counts cost and tokens per
 // client ("" for the static key).
 func TestClientLabelsCostAndTokens(t *testing.T) {
-	up := newFakeUpstream(t, openAIChat("hello"))
-	pricesPath := filepath.Join(t.TempDir(), "prices.toml")
-	require.NoError(t, os.WriteFile(pricesPath, []byte("[prices.\"oai/*\"]\ninput = 1.0\noutput = 2.0\n"), 0o600))
-	book, err := app.LoadPriceBook(pricesPath)
-	require.NoError(t, err)
-	key, hash, hint, err := clients.NewKey()
-	require.NoError(t, err)
-	dir := app.NewClientBook()
-	dir.Set([]clients.Client{{Name: "erin", KeyHash: hash, KeyHint: hint}})
-	gw := startGatewayWith(t, fmt.Sprintf(`
-[auth]
-keys = [%q]
-
-[[providers]]
-name = "oai"
-type = "openai"
-base_url = "%s/v1"
-api_keys = "sk-upstream-oai-1111"
-models = ["gpt-4o"]
-`, clientKey, up.URL), "", gateway.Options{Prices: book, Clients: dir, Metrics: metrics.New()})
+	gw, keys := clientGatewayWith(t, gateway.Options{Metrics: metrics.New()}, clients.Client{Name: "erin"})
+	key := keys["erin"]
 	for _, k := range []string{key, key, clientKey} {
 		status, body, _ := clientCall(t, gw, k, "oai/gpt-4o")
 		require.Equal(t, 200, status, "%v", body)

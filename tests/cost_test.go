@@ -127,16 +127,23 @@ func costAnthropicUpstream(w http.ResponseWriter, r *http.Request) {
 	anthropicSSE(w, "message_stop", `{"type":"message_stop"}`)
 }
 
+// priceBookOf is the price table of a prices file with this content.
+func priceBookOf(t *testing.T, prices string) *app.PriceBook {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "prices.toml")
+	require.NoError(t, os.WriteFile(path, []byte(prices), 0o600))
+	book, err := app.LoadPriceBook(path)
+	require.NoError(t, err)
+	return book
+}
+
 // costGateway serves an openai provider "oai" and an anthropic provider
 // "ant" with the prices above, the clients reaching them through aliases.
 func costGateway(t *testing.T) (*gatewayEnv, *app.PriceBook) {
 	t.Helper()
 	oai := newFakeUpstream(t, costOpenAIUpstream)
 	ant := newFakeUpstream(t, costAnthropicUpstream)
-	pricesPath := filepath.Join(t.TempDir(), "prices.toml")
-	require.NoError(t, os.WriteFile(pricesPath, []byte(costPrices), 0o600))
-	book, err := app.LoadPriceBook(pricesPath)
-	require.NoError(t, err)
+	book := priceBookOf(t, costPrices)
 	gw := startGatewayWith(t, fmt.Sprintf(`
 [auth]
 keys = [%q]

@@ -24,12 +24,13 @@ import (
 	"github.com/aigw/aigw/internal/testdb"
 )
 
-// redisConf is a [redis] section with a key prefix of the test's own.
-func redisConf(t *testing.T, url string, failOpen bool) string {
+// redisConf is a [redis] section with a key prefix of the test's own,
+// and that prefix.
+func redisConf(t *testing.T, url string, failOpen bool) (section, prefix string) {
 	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	prefix := "aigw-test-" + hex.EncodeToString(b[:]) + ":"
+	prefix = "aigw-test-" + hex.EncodeToString(b[:]) + ":"
 	opts, err := redis.ParseURL(url)
 	require.NoError(t, err)
 	rdb := redis.NewClient(opts)
@@ -40,15 +41,13 @@ func redisConf(t *testing.T, url string, failOpen bool) string {
 		}
 		rdb.Close()
 	})
-	return fmt.Sprintf("\n[redis]\nurl = %q\nfail_open = %v\nkey_prefix = %q\n", url, failOpen, prefix)
+	return fmt.Sprintf("\n[redis]\nurl = %q\nfail_open = %v\nkey_prefix = %q\n", url, failOpen, prefix), prefix
 }
 
-// waitSubscribed waits until n instances listen on the changes channel of
-// the [redis] section conf (a message published before would be lost).
-func waitSubscribed(t *testing.T, conf string, n int64) {
+// waitSubscribed waits until n instances listen on the changes channel
+// under prefix (a message published before would be lost).
+func waitSubscribed(t *testing.T, prefix string, n int64) {
 	t.Helper()
-	prefix := conf[strings.Index(conf, "key_prefix = ")+len("key_prefix = "):]
-	prefix = strings.Trim(strings.TrimSpace(strings.SplitN(prefix, "\n", 2)[0]), `"`)
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	defer rdb.Close()
 	catEventually(t, 5*time.Second, "both instances subscribed", func() bool {
@@ -107,7 +106,8 @@ models = ["gpt-4o", "gpt-4o-mini"]
 func TestTwoInstancesShareOneRPM(t *testing.T) {
 	up := newFakeUpstream(t, openAIChat("hello"))
 	db := testdb.Postgres(t)
-	conf := fmt.Sprintf(redisProviders, up.URL) + redisConf(t, "redis://127.0.0.1:6379/0", true)
+	section, _ := redisConf(t, "redis://127.0.0.1:6379/0", true)
+	conf := fmt.Sprintf(redisProviders, up.URL) + section
 	a := serveWith(t, conf, db)
 	b := serveWith(t, conf, db)
 	key := limitedClient(t, db, 10)
@@ -155,8 +155,10 @@ func TestRedisDownFailOpenOrClosed(t *testing.T) {
 
 	up := newFakeUpstream(t, openAIChat("hello"))
 	db := testdb.Postgres(t)
-	open := serveWith(t, fmt.Sprintf(redisProviders, up.URL)+redisConf(t, url, true), db)
-	closed := serveWith(t, fmt.Sprintf(redisProviders, up.URL)+redisConf(t, url, false), db)
+	openConf, _ := redisConf(t, url, true)
+	closedConf, _ := redisConf(t, url, false)
+	open := serveWith(t, fmt.Sprintf(redisProviders, up.URL)+openConf, db)
+	closed := serveWith(t, fmt.Sprintf(redisProviders, up.URL)+closedConf, db)
 	key := limitedClient(t, db, 100)
 	waitForKey(t, open.URL, key)
 	waitForKey(t, closed.URL, key)
@@ -181,13 +183,14 @@ func TestRedisDownFailOpenOrClosed(t *testing.T) {
 func TestAClientChangeReachesEveryInstanceWithinASecond(t *testing.T) {
 	up := newFakeUpstream(t, openAIChat("hello"))
 	db := testdb.Postgres(t)
-	conf := fmt.Sprintf(redisProviders, up.URL) + redisConf(t, "redis://127.0.0.1:6379/0", true)
+	section, prefix := redisConf(t, "redis://127.0.0.1:6379/0", true)
+	conf := fmt.Sprintf(redisProviders, up.URL) + section
 	a := serveWith(t, conf, db)
 	b := serveWith(t, conf, db)
 	key := limitedClient(t, db, 1000)
 	waitForKey(t, a.URL, key)
 	waitForKey(t, b.URL, key)
-	waitSubscribed(t, conf, 2)
+	waitSubscribed(t, prefix, 2)
 	require.Equal(t, 200, keyCall(t, a.URL, key, "oai/gpt-4o"))
 
 	_, errOut, code := runAigw(t, t.TempDir(), "clients", "disable", "shared", "-c", a.Cfg.Path)
@@ -218,11 +221,12 @@ redirect_file = %q
 	for _, p := range []struct{ name, url string }{{"oai", limited.URL}, {"bad", bad.URL}, {"good", good.URL}} {
 		conf += fmt.Sprintf("\n[[providers]]\nname = %q\ntype = \"openai\"\nbase_url = \"%s/v1\"\napi_keys = \"sk-upstream-%s-1111\"\nmodels = [\"m\"]\n", p.name, p.url, p.name)
 	}
-	conf += redisConf(t, "redis://127.0.0.1:6379/0", true)
+	section, prefix := redisConf(t, "redis://127.0.0.1:6379/0", true)
+	conf += section
 	db := testdb.Postgres(t)
 	a := serveWith(t, conf, db)
 	b := serveWith(t, conf, db)
-	waitSubscribed(t, conf, 2)
+	waitSubscribed(t, prefix, 2)
 
 	// A 429 on a: the key rests on b as well.
 	require.Equal(t, 429, keyCall(t, a.URL, clientKey, "oai/m"))
