@@ -27,7 +27,8 @@ import (
 const interruptWait = 5 * time.Second
 
 // catalogPoll is how often a running server checks the database for models
-// added or removed by the CLI (SPEC 7: seen within 5 seconds).
+// added or removed by the CLI (README "模型目录、别名与密钥检查": seen
+// within 5 seconds).
 const catalogPoll = 2 * time.Second
 
 // ServeOptions configure Serve.

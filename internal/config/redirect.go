@@ -28,8 +28,8 @@ type redirectFile struct {
 }
 
 // Redirect is the content of the redirect file: the aliases and the
-// routes, one namespace (a name is an alias or a route, not both; SPEC
-// section 9 in docs, README "路由").
+// routes, one namespace (a name is an alias or a route, not both; README
+// "路由").
 type Redirect struct {
 	// Path is the file it was read from, for errors; "" when built in code.
 	Path    string

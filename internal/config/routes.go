@@ -145,7 +145,7 @@ func (r Redirect) routeErrors(name string) []error {
 // in providers, unless listed reports "P/x" as a model id some provider
 // lists as is (OpenRouter-style ids hold a '/'); listed may be nil. A bare
 // model name is not checked: it goes to a provider listing it or to
-// default_provider (SPEC section 3 steps 3-4).
+// default_provider (README "模型解析规则", steps 3-4).
 func (r Redirect) CheckProviders(providers []string, listed func(model string) bool) error {
 	known := map[string]bool{}
 	for _, p := range providers {

@@ -1,8 +1,7 @@
 // Package pricing holds aigw's price table: the built-in list prices
 // (builtin.toml, embedded) and the operator's prices file over them, the
 // lookup of a request's model in it, and the cost of a request. The format,
-// the precedence and the currency rules are in README.md ("价格与费用") and
-// SPEC.md section 12.
+// the precedence and the currency rules are in README.md ("价格与费用").
 package pricing
 
 // Price is one model's price per million tokens in the table's currency.
