@@ -106,7 +106,8 @@ func newAPIEnvWith(t *testing.T, dbc config.Database, edit func(*Options)) *apiE
 		Database: dbc,
 		Logging:  config.Logging{StoreBodies: true},
 		Providers: []config.Provider{{Name: "up", Type: "openai", BaseURL: e.Upstream.URL + "/v1",
-			APIKeys: []string{apiUpKey1, apiUpKey2}, Models: []string{"gpt-4o", "gpt-4o-mini", scriptModel}}},
+			APIKeys: []string{apiUpKey1, apiUpKey2}, Models: []string{"gpt-4o", "gpt-4o-mini", scriptModel},
+			Timeout: 10 * time.Second, ConnectTimeout: 5 * time.Second, StreamIdleTimeout: 10 * time.Second, MaxAttempts: 3}},
 	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, dbc)
@@ -156,7 +157,9 @@ func (e *apiEnv) upstream(w http.ResponseWriter, r *http.Request) {
 // reqOpt changes a request before it is sent.
 type reqOpt func(*http.Request)
 
-func withKey(k string) reqOpt { return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+k) } }
+func withKey(k string) reqOpt {
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+k) }
+}
 
 func withCookie(token string) reqOpt {
 	return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: sessionCookie, Value: token}) }
