@@ -23,12 +23,15 @@ type apiKey struct {
 }
 
 type apiProvider struct {
-	Name     string   `json:"name"`
-	Type     string   `json:"type"`
-	BaseURL  string   `json:"base_url"`
-	Strategy string   `json:"strategy"`
-	Models   int      `json:"models"` // static and added
-	Keys     []apiKey `json:"keys"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	BaseURL  string `json:"base_url"`
+	Strategy string `json:"strategy"`
+	// Responses is how /v1/responses is served: native, chat (openai) or
+	// messages (anthropic; always converted).
+	Responses string   `json:"responses"`
+	Models    int      `json:"models"` // static and added
+	Keys      []apiKey `json:"keys"`
 }
 
 type apiTarget struct {
@@ -61,7 +64,10 @@ func (s *Server) apiProviders(c *gin.Context) {
 	providers := make([]apiProvider, 0, len(s.reg.Providers()))
 	for _, p := range s.reg.Providers() {
 		ap := apiProvider{Name: p.Name, Type: p.Type, BaseURL: shownBaseURL(p.BaseURL), Strategy: p.Pool.Strategy(),
-			Models: len(p.Models) + len(s.reg.Fetched(p.Name)), Keys: []apiKey{}}
+			Responses: p.Responses, Models: len(p.Models) + len(s.reg.Fetched(p.Name)), Keys: []apiKey{}}
+		if p.Type == config.TypeAnthropic {
+			ap.Responses = "messages"
+		}
 		if ap.Strategy == config.StrategyFirst {
 			ap.Strategy = "first" // the first usable key, in config order
 		}
