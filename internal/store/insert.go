@@ -61,8 +61,9 @@ func (db *DB) closeInsert() error {
 }
 
 // insertLogs writes rows in one transaction, a multi-row INSERT per chunk,
-// and returns how many were new (rows whose request_id is already stored
-// are skipped, not duplicated). It is atomic: all rows or none.
+// adds them to the rollups (rollups.go) and returns how many were new (rows
+// whose request_id is already stored are skipped, not duplicated). It is
+// atomic: all rows or none.
 func (db *DB) insertLogs(ctx context.Context, rows []*RequestLog) (int64, error) {
 	if len(rows) == 0 {
 		return 0, nil
@@ -78,17 +79,22 @@ func (db *DB) insertLogs(ctx context.Context, rows []*RequestLog) (int64, error)
 	}
 	defer func() { _ = tx.Rollback() }()
 
-	var total int64
 	args := make([]any, 0, min(len(rows), per)*len(logColumns))
+	stored := make([]*RequestLog, 0, len(rows))
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
-		n, err := exec(ctx, tx, chunk, args[:0])
+		stored, err = exec(ctx, tx, chunk, args[:0], stored)
 		if err != nil {
 			return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
 		}
-		total += n
 	}
 	clear(args[:cap(args)]) // no row's strings stay reachable
+	// The rollups change in the same transaction: they count exactly the
+	// rows stored, and a replayed row that was already there adds nothing.
+	if err := db.upsertRollups(ctx, tx, rollupDeltas(stored)); err != nil {
+		return 0, fmt.Errorf("insert %d log rows: %w", len(rows), err)
+	}
+	total := int64(len(stored))
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("insert %d log rows: commit: %w", len(rows), err)
 	}
@@ -96,28 +102,62 @@ func (db *DB) insertLogs(ctx context.Context, rows []*RequestLog) (int64, error)
 }
 
 // postgresChunk inserts one chunk with every value bound, through the
-// prepared statement when the chunk is full.
-func (db *DB) postgresChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog, args []any) (int64, error) {
+// prepared statement when the chunk is full, and appends the rows stored
+// to stored.
+func (db *DB) postgresChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog, args []any, stored []*RequestLog) ([]*RequestLog, error) {
 	for _, r := range chunk {
 		args = db.appendInsertArgs(args, r)
 	}
 	sanitizeForPostgres(args)
-	var res sql.Result
+	var res *sql.Rows
 	var err error
 	if len(chunk) == maxRowsPerStatement {
 		full, perr := db.preparedInsert(ctx)
 		if perr != nil {
-			return 0, perr
+			return stored, perr
 		}
-		res, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+		res, err = tx.StmtContext(ctx, full).QueryContext(ctx, args...)
 	} else {
 		// The rest of a batch: one statement of its own size.
-		res, err = tx.ExecContext(ctx, db.insertLogsSQL(len(chunk)), args...)
+		res, err = tx.QueryContext(ctx, db.insertLogsSQL(len(chunk)), args...)
 	}
 	if err != nil {
-		return 0, err
+		return stored, err
 	}
-	return res.RowsAffected()
+	return storedRows(res, chunk, stored)
+}
+
+// storedRows reads the request ids an INSERT ... RETURNING gave back and
+// appends the chunk's rows that were stored: all of them as a rule, only
+// those returned when some were already in the table (a replay) or the
+// chunk named one request id twice.
+func storedRows(res *sql.Rows, chunk, stored []*RequestLog) ([]*RequestLog, error) {
+	defer res.Close()
+	ids := make([]string, 0, len(chunk))
+	for res.Next() {
+		var id string
+		if err := res.Scan(&id); err != nil {
+			return stored, err
+		}
+		ids = append(ids, id)
+	}
+	if err := res.Err(); err != nil {
+		return stored, err
+	}
+	if len(ids) == len(chunk) {
+		return append(stored, chunk...), nil
+	}
+	left := make(map[string]int, len(ids))
+	for _, id := range ids {
+		left[id]++
+	}
+	for _, r := range chunk {
+		if left[r.RequestID] > 0 {
+			left[r.RequestID]--
+			stored = append(stored, r)
+		}
+	}
+	return stored, nil
 }
 
 // sqliteChunk inserts one chunk with the numbers written into the
@@ -127,8 +167,9 @@ func (db *DB) postgresChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog
 // time quadratic in the number of parameters; a number's literal is
 // cheaper than its parameter (BenchmarkLogWriterSQLite in bench/ measures
 // the writer). Numbers are formatted by strconv: nothing from a request is
-// ever part of the statement's text.
-func (db *DB) sqliteChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog, args []any) (int64, error) {
+// ever part of the statement's text. The rows stored are appended to
+// stored.
+func (db *DB) sqliteChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog, args []any, stored []*RequestLog) ([]*RequestLog, error) {
 	var b strings.Builder
 	b.Grow(len(sqliteInsertHead) + len(chunk)*(len(logColumns)*4+64))
 	b.WriteString(sqliteInsertHead)
@@ -167,11 +208,11 @@ func (db *DB) sqliteChunk(ctx context.Context, tx *sql.Tx, chunk []*RequestLog, 
 		args = append(args, r.Route, r.Tried, r.Client, r.ClientKeyHint)
 	}
 	b.WriteString(insertConflict)
-	res, err := tx.ExecContext(ctx, b.String(), args...)
+	res, err := tx.QueryContext(ctx, b.String(), args...)
 	if err != nil {
-		return 0, err
+		return stored, err
 	}
-	return res.RowsAffected()
+	return storedRows(res, chunk, stored)
 }
 
 // costLiteral is a cost as an SQL literal: NULL when unknown, else the
