@@ -64,7 +64,6 @@ func (db *DB) scanLog(rows *sql.Rows, r *RequestLog) error {
 // insertLogsSQL builds one multi-row INSERT for n rows. ON CONFLICT
 // (request_id) DO NOTHING makes a retried batch or a replayed spill file
 // idempotent: a row that did reach the database is not inserted twice.
-// RETURNING names the rows stored, which the rollups count.
 func (db *DB) insertLogsSQL(n int) string {
 	var b strings.Builder
 	cols := len(logColumns)
@@ -99,4 +98,4 @@ func (db *DB) insertLogsSQL(n int) string {
 // sqliteChunk).
 var sqliteInsertHead = "INSERT INTO request_logs (" + strings.Join(logColumns, ", ") + ") VALUES "
 
-const insertConflict = " ON CONFLICT (request_id) DO NOTHING RETURNING request_id"
+const insertConflict = " ON CONFLICT (request_id) DO NOTHING"

@@ -42,7 +42,7 @@ const (
 )
 
 // selectLogColumnsNoBodies is selectLogColumns with the bodies left out
-// (read as ''), so scanLog reads both.
+// (read as ”), so scanLog reads both.
 var selectLogColumnsNoBodies = strings.NewReplacer(
 	"request_body", "'' AS request_body", "response_body", "'' AS response_body").Replace(selectLogColumns)
 

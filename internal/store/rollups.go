@@ -198,18 +198,18 @@ func rollupDeltas(rows []*RequestLog) []rollupDelta {
 // row (numbers are literals, see sqliteChunk); PostgreSQL binds every value
 // and allows 65535 parameters.
 const (
-	sqliteRollupsPerStatement   = 32
+	sqliteRollupsPerStatement   = 64
 	postgresRollupsPerStatement = 500
 )
 
 // rollupUpsertTail adds a delta to an existing row: the figures are sums,
 // so adding them is all an upsert needs.
-func rollupUpsertTail(table string, keyCols []string) string {
+func rollupUpsertTail(table string, keyCols, cols []string) string {
 	var b strings.Builder
 	b.WriteString(" ON CONFLICT (")
 	b.WriteString(strings.Join(keyCols, ", "))
 	b.WriteString(") DO UPDATE SET ")
-	for i, c := range rollupMetricColumns {
+	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -218,40 +218,70 @@ func rollupUpsertTail(table string, keyCols []string) string {
 	return b.String()
 }
 
-// The two upserts' fixed parts.
+// rollupUpsertSQL is the fixed part of one kind of upsert.
+type rollupUpsertSQL struct {
+	head, tail string
+	dims, hist bool
+}
+
+func newRollupUpsertSQL(table string, dims, hist bool) rollupUpsertSQL {
+	keys := []string{"grain", "bucket"}
+	if dims {
+		keys = append(keys, "provider", "requested_model", "client")
+	}
+	cols := rollupMetricColumns
+	if !hist {
+		cols = cols[:rollupCountColumns]
+	}
+	return rollupUpsertSQL{
+		head: "INSERT INTO " + table + " (" + strings.Join(keys, ", ") + ", " + strings.Join(cols, ", ") + ") VALUES ",
+		tail: rollupUpsertTail(table, keys, cols),
+		dims: dims,
+		hist: hist,
+	}
+}
+
+// rollupCountColumns is how many of rollupMetricColumns come before the
+// histograms.
+const rollupCountColumns = 6
+
+// The three upserts: request_rollups' minute rows, its hour and day rows
+// (without the histograms: they serve the top lists, which show none, and
+// writing 48 more columns for them would double the writer's cost of the
+// rollups) and request_rollup_totals.
 var (
-	rollupDimKeys   = []string{"grain", "bucket", "provider", "requested_model", "client"}
-	rollupTotalKeys = []string{"grain", "bucket"}
-	rollupDimHead   = "INSERT INTO request_rollups (" + strings.Join(rollupDimKeys, ", ") + ", " +
-		strings.Join(rollupMetricColumns, ", ") + ") VALUES "
-	rollupTotalHead = "INSERT INTO request_rollup_totals (" + strings.Join(rollupTotalKeys, ", ") + ", " +
-		strings.Join(rollupMetricColumns, ", ") + ") VALUES "
-	rollupDimTail   = rollupUpsertTail("request_rollups", rollupDimKeys)
-	rollupTotalTail = rollupUpsertTail("request_rollup_totals", rollupTotalKeys)
+	rollupMinuteUpsert = newRollupUpsertSQL("request_rollups", true, true)
+	rollupCoarseUpsert = newRollupUpsertSQL("request_rollups", true, false)
+	rollupTotalUpsert  = newRollupUpsertSQL("request_rollup_totals", false, true)
 )
 
 // upsertRollups adds a batch's deltas to the rollups, inside the batch's
 // transaction.
 func (db *DB) upsertRollups(ctx context.Context, tx *sql.Tx, deltas []rollupDelta) error {
-	// Sorted: the rows of request_rollups first, then the totals.
-	split := slices.IndexFunc(deltas, func(d rollupDelta) bool { return d.key.total })
-	if split < 0 {
-		split = len(deltas)
+	// Sorted: request_rollups' minutes, its hours and days, then the totals.
+	coarse := slices.IndexFunc(deltas, func(d rollupDelta) bool { return d.key.total || d.key.grain > grainMinute })
+	totals := slices.IndexFunc(deltas, func(d rollupDelta) bool { return d.key.total })
+	if totals < 0 {
+		totals = len(deltas)
+	}
+	if coarse < 0 {
+		coarse = totals
 	}
 	per := postgresRollupsPerStatement
 	if db.dialect == dialectSQLite {
 		per = sqliteRollupsPerStatement
 	}
 	for _, part := range []struct {
-		deltas     []rollupDelta
-		head, tail string
+		deltas []rollupDelta
+		sql    *rollupUpsertSQL
 	}{
-		{deltas[:split], rollupDimHead, rollupDimTail},
-		{deltas[split:], rollupTotalHead, rollupTotalTail},
+		{deltas[:coarse], &rollupMinuteUpsert},
+		{deltas[coarse:totals], &rollupCoarseUpsert},
+		{deltas[totals:], &rollupTotalUpsert},
 	} {
 		for start := 0; start < len(part.deltas); start += per {
 			chunk := part.deltas[start:min(start+per, len(part.deltas))]
-			query, args := db.rollupUpsert(part.head, part.tail, chunk)
+			query, args := db.rollupUpsert(part.sql, chunk)
 			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 				return fmt.Errorf("add %d rows to the rollups: %w", len(chunk), err)
 			}
@@ -263,10 +293,10 @@ func (db *DB) upsertRollups(ctx context.Context, tx *sql.Tx, deltas []rollupDelt
 // rollupUpsert builds one multi-row upsert. On SQLite the numbers are
 // literals (formatted by strconv, see sqliteChunk) and only the names are
 // bound; on PostgreSQL everything is bound.
-func (db *DB) rollupUpsert(head, tail string, chunk []rollupDelta) (string, []any) {
+func (db *DB) rollupUpsert(u *rollupUpsertSQL, chunk []rollupDelta) (string, []any) {
 	w := valueWriter{sqlite: db.dialect == dialectSQLite}
-	w.b.Grow(len(head) + len(tail) + len(chunk)*(len(rollupMetricColumns)*3+32))
-	w.b.WriteString(head)
+	w.b.Grow(len(u.head) + len(u.tail) + len(chunk)*(len(rollupMetricColumns)*3+32))
+	w.b.WriteString(u.head)
 	for i := range chunk {
 		d := &chunk[i]
 		if i > 0 {
@@ -276,7 +306,7 @@ func (db *DB) rollupUpsert(head, tail string, chunk []rollupDelta) (string, []an
 		w.first = true
 		w.int(d.key.grain)
 		w.int(d.key.bucket)
-		if !d.key.total {
+		if u.dims {
 			w.text(d.key.provider)
 			w.text(d.key.model)
 			w.text(d.key.client)
@@ -288,15 +318,17 @@ func (db *DB) rollupUpsert(head, tail string, chunk []rollupDelta) (string, []an
 		w.int(f.completionTokens)
 		w.float(f.cost)
 		w.int(f.unpriced)
-		for _, v := range f.lat {
-			w.int(v)
-		}
-		for _, v := range f.ttft {
-			w.int(v)
+		if u.hist {
+			for _, v := range f.lat {
+				w.int(v)
+			}
+			for _, v := range f.ttft {
+				w.int(v)
+			}
 		}
 		w.b.WriteByte(')')
 	}
-	w.b.WriteString(tail)
+	w.b.WriteString(u.tail)
 	if !w.sqlite {
 		sanitizeForPostgres(w.args)
 	}

@@ -18,7 +18,9 @@
 -- upper bounds are 5, 10, 25, 50, 100, 200, 300, 500, 750, 1000, 1500,
 -- 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 60000, 120000,
 -- 300000, 600000 ms and above (lat_00..lat_23, ttft_00..ttft_23; the same
--- bounds as histBounds in rollups.go).
+-- bounds as histBounds in rollups.go). The hour and day rows of
+-- request_rollups leave the histograms at 0: they serve the top lists,
+-- which show no percentiles, and the writer saves half its rollup work.
 --
 -- The log writer adds each batch's figures in the transaction that inserts
 -- the batch; the statements below fill the tables from the rows already
@@ -145,40 +147,16 @@ FROM (SELECT CAST(strftime('%s', created_at) AS INTEGER) AS ts, provider, reques
 GROUP BY ts - ts % 60, provider, requested_model, client;
 
 INSERT INTO request_rollups (grain, bucket, provider, requested_model, client,
-    requests, errors, prompt_tokens, completion_tokens, cost, unpriced, lat_00, lat_01,
-    lat_02, lat_03, lat_04, lat_05, lat_06, lat_07, lat_08, lat_09,
-    lat_10, lat_11, lat_12, lat_13, lat_14, lat_15, lat_16, lat_17,
-    lat_18, lat_19, lat_20, lat_21, lat_22, lat_23, ttft_00, ttft_01,
-    ttft_02, ttft_03, ttft_04, ttft_05, ttft_06, ttft_07, ttft_08, ttft_09,
-    ttft_10, ttft_11, ttft_12, ttft_13, ttft_14, ttft_15, ttft_16, ttft_17,
-    ttft_18, ttft_19, ttft_20, ttft_21, ttft_22, ttft_23)
+    requests, errors, prompt_tokens, completion_tokens, cost, unpriced)
 SELECT 3600, bucket - bucket % 3600, provider, requested_model, client,
-    SUM(requests), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost), SUM(unpriced), SUM(lat_00), SUM(lat_01),
-    SUM(lat_02), SUM(lat_03), SUM(lat_04), SUM(lat_05), SUM(lat_06), SUM(lat_07), SUM(lat_08), SUM(lat_09),
-    SUM(lat_10), SUM(lat_11), SUM(lat_12), SUM(lat_13), SUM(lat_14), SUM(lat_15), SUM(lat_16), SUM(lat_17),
-    SUM(lat_18), SUM(lat_19), SUM(lat_20), SUM(lat_21), SUM(lat_22), SUM(lat_23), SUM(ttft_00), SUM(ttft_01),
-    SUM(ttft_02), SUM(ttft_03), SUM(ttft_04), SUM(ttft_05), SUM(ttft_06), SUM(ttft_07), SUM(ttft_08), SUM(ttft_09),
-    SUM(ttft_10), SUM(ttft_11), SUM(ttft_12), SUM(ttft_13), SUM(ttft_14), SUM(ttft_15), SUM(ttft_16), SUM(ttft_17),
-    SUM(ttft_18), SUM(ttft_19), SUM(ttft_20), SUM(ttft_21), SUM(ttft_22), SUM(ttft_23)
+    SUM(requests), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost), SUM(unpriced)
 FROM request_rollups WHERE grain = 60
 GROUP BY bucket - bucket % 3600, provider, requested_model, client;
 
 INSERT INTO request_rollups (grain, bucket, provider, requested_model, client,
-    requests, errors, prompt_tokens, completion_tokens, cost, unpriced, lat_00, lat_01,
-    lat_02, lat_03, lat_04, lat_05, lat_06, lat_07, lat_08, lat_09,
-    lat_10, lat_11, lat_12, lat_13, lat_14, lat_15, lat_16, lat_17,
-    lat_18, lat_19, lat_20, lat_21, lat_22, lat_23, ttft_00, ttft_01,
-    ttft_02, ttft_03, ttft_04, ttft_05, ttft_06, ttft_07, ttft_08, ttft_09,
-    ttft_10, ttft_11, ttft_12, ttft_13, ttft_14, ttft_15, ttft_16, ttft_17,
-    ttft_18, ttft_19, ttft_20, ttft_21, ttft_22, ttft_23)
+    requests, errors, prompt_tokens, completion_tokens, cost, unpriced)
 SELECT 86400, bucket - bucket % 86400, provider, requested_model, client,
-    SUM(requests), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost), SUM(unpriced), SUM(lat_00), SUM(lat_01),
-    SUM(lat_02), SUM(lat_03), SUM(lat_04), SUM(lat_05), SUM(lat_06), SUM(lat_07), SUM(lat_08), SUM(lat_09),
-    SUM(lat_10), SUM(lat_11), SUM(lat_12), SUM(lat_13), SUM(lat_14), SUM(lat_15), SUM(lat_16), SUM(lat_17),
-    SUM(lat_18), SUM(lat_19), SUM(lat_20), SUM(lat_21), SUM(lat_22), SUM(lat_23), SUM(ttft_00), SUM(ttft_01),
-    SUM(ttft_02), SUM(ttft_03), SUM(ttft_04), SUM(ttft_05), SUM(ttft_06), SUM(ttft_07), SUM(ttft_08), SUM(ttft_09),
-    SUM(ttft_10), SUM(ttft_11), SUM(ttft_12), SUM(ttft_13), SUM(ttft_14), SUM(ttft_15), SUM(ttft_16), SUM(ttft_17),
-    SUM(ttft_18), SUM(ttft_19), SUM(ttft_20), SUM(ttft_21), SUM(ttft_22), SUM(ttft_23)
+    SUM(requests), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost), SUM(unpriced)
 FROM request_rollups WHERE grain = 60
 GROUP BY bucket - bucket % 86400, provider, requested_model, client;
 
