@@ -179,12 +179,17 @@ func (s *ResponsesStream) start(upstreamModel string) {
 	}
 	s.started = true
 	s.obj = newRespObject(&s.meta, upstreamModel)
-	for _, typ := range [...]string{"response.created", "response.in_progress"} {
-		w := s.begin(typ)
-		w.key("response")
-		s.obj.write(w, respEnd{status: "in_progress"}, nil, nil)
-		s.end()
-	}
+	// The two events carry the same object: written once, copied once.
+	w := s.begin("response.created")
+	w.key("response")
+	at := len(w.b)
+	s.obj.write(w, respEnd{status: "in_progress"}, nil, nil)
+	obj := w.b[at:]
+	s.end()
+	w = s.begin("response.in_progress")
+	w.key("response")
+	w.b = append(w.b, obj...)
+	s.end()
 }
 
 // addItem opens an item: response.output_item.added.
