@@ -110,6 +110,16 @@ func MessagesToResponsesResponse(body []byte, meta ResponsesMeta) ([]byte, Usage
 				add(it)
 			}
 		case "tool_use":
+			if meta.JSONMode && b.Get("name").Str == jsonToolName {
+				// text.format's answer: the tool's input is the text.
+				t := appendCompact(nil, b.Get("input").Raw)
+				if n := len(items); n > 0 && items[n-1].kind == itemMessage {
+					items[n-1].text = append(items[n-1].text, t...)
+				} else {
+					add(&respItem{kind: itemMessage, id: meta.newID("msg_"), text: t})
+				}
+				return true
+			}
 			it := toolItem(&meta, b.Get("id").Str, b.Get("name").Str)
 			if in := b.Get("input"); in.IsObject() {
 				it.args = appendCompact(nil, in.Raw)

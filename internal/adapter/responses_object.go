@@ -34,6 +34,10 @@ type respItem struct {
 	// message: one content part, output_text or (refusal) a refusal.
 	refusal  bool
 	partOpen bool
+	// jsonTool: the message is the input of the json_tool_call tool that
+	// text.format became for Messages (ResponsesMeta.JSONMode): its
+	// input_json_delta pieces are the text.
+	jsonTool bool
 	// text is the message part's text, the reasoning summary, or a custom
 	// tool call's input decoded so far.
 	text []byte

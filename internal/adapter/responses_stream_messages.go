@@ -80,6 +80,18 @@ func (s *ResponsesStream) blockStart(idx int64, cb gjson.Result) {
 			s.closeItem(it, "completed")
 		}
 	case "tool_use":
+		if s.meta.JSONMode && cb.Get("name").Str == jsonToolName {
+			// text.format's answer: the tool's input is the message text.
+			it := s.openText(false)
+			it.jsonTool = true
+			s.byIndex[idx] = it
+			if in := cb.Get("input"); in.IsObject() {
+				if c := appendCompact(nil, in.Raw); string(c) != "{}" {
+					s.text(string(c), false)
+				}
+			}
+			return
+		}
 		s.closeCur()
 		it := toolItem(&s.meta, cb.Get("id").Str, cb.Get("name").Str)
 		s.byIndex[idx] = it
@@ -114,8 +126,11 @@ func (s *ResponsesStream) blockDelta(it *respItem, d gjson.Result) {
 			it.signature = append(it.signature, d.Get("signature").Str...)
 		}
 	case "input_json_delta":
-		if it.kind == itemFunction || it.kind == itemCustom {
+		switch {
+		case it.kind == itemFunction || it.kind == itemCustom:
 			s.toolArgs(it, d.Get("partial_json").Str)
+		case it.jsonTool && it == s.cur:
+			s.text(d.Get("partial_json").Str, false)
 		}
 	}
 	// citations_delta: nothing.
