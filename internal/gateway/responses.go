@@ -62,7 +62,9 @@ func responsesViaAnthropic(c *gin.Context, rs *reqState, route provider.Route, i
 	}
 	prepareResponsesMeta(c, rs, &meta)
 	return exchange{route: route, path: "/v1/messages", body: out,
-		whole:  func(body []byte) ([]byte, adapter.Usage, error) { return adapter.MessagesToResponsesResponse(body, meta) },
+		whole: func(body []byte) ([]byte, adapter.Usage, error) {
+			return adapter.MessagesToResponsesResponse(body, meta)
+		},
 		stream: func() streamConverter { return adapter.NewMessagesToResponsesStream(meta) }}, nil
 }
 
