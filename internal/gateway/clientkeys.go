@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -92,6 +93,9 @@ func (s *Server) checkClient(c *gin.Context, rs *reqState) bool {
 		}
 		rs.clientPeriod = periodStart
 		return true
+	}
+	if st.spendMissing {
+		s.reseed.request(s, cl.Name, periodStart)
 	}
 	rateLimitHeaders(c.Writer.Header(), st)
 	switch refusal {
@@ -181,6 +185,47 @@ func (s *Server) SeedSpend(client string, periodStart time.Time, spend float64) 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s.limits.seedSpend(ctx, client, periodStart, spend)
+}
+
+// reseedEvery bounds how often one client's period spend is read back
+// from the log when the shared store has none: at the start of a period
+// nothing is spent yet and the key stays missing until the first cost.
+const reseedEvery = 10 * time.Second
+
+// spendReseeder rebuilds a client's period spend in Redis from the log when
+// Redis lost it (restarted without persistence, flushed): the database is
+// the record of spend (README, "多实例"). The request that noticed goes on;
+// the rebuild runs beside it, at most once per client per reseedEvery.
+type spendReseeder struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (r *spendReseeder) request(s *Server, client string, periodStart time.Time) {
+	if s.api.store == nil {
+		return
+	}
+	now := time.Now()
+	r.mu.Lock()
+	if r.last == nil {
+		r.last = make(map[string]time.Time)
+	}
+	if now.Sub(r.last[client]) < reseedEvery {
+		r.mu.Unlock()
+		return
+	}
+	r.last[client] = now
+	r.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(s.shutdown, 5*time.Second)
+		defer cancel()
+		spend, _, err := s.api.store.ClientSpend(ctx, client, periodStart)
+		if err != nil {
+			s.log.Warn("could not read a client's spend back from the log", "client", client, "error", err)
+			return
+		}
+		s.limits.seedSpend(ctx, client, periodStart, spend)
+	}()
 }
 
 // limitsUnavailable counts an error of the shared limits store and logs it

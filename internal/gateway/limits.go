@@ -90,6 +90,9 @@ type limitState struct {
 	rpmReset          time.Duration // until the oldest request leaves the window
 	tpm, tpmRemaining int64
 	tpmReset          time.Duration
+	// spendMissing: the shared store had no spend for the client's period
+	// (README "多实例": rebuilt from the log).
+	spendMissing bool
 }
 
 // limitRefusal says which limit refused a request.

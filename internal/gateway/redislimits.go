@@ -38,7 +38,9 @@ func (l *redisLimits) keys(name string, periodStart time.Time) []string {
 }
 
 // admitScript returns {refusal, requests in window, oldest admission ms,
-// tokens in window, oldest token second}; refusal 0 admits (and counts).
+// tokens in window, oldest token second, spend key missing}; refusal 0
+// admits (and counts). A missing spend key (Redis restarted without its
+// data, or nothing spent yet) lets the gateway rebuild it from the log.
 var admitScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
 local win = tonumber(ARGV[2])
@@ -51,7 +53,7 @@ if rpm > 0 then
   count = redis.call('ZCARD', KEYS[1])
   local o = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   if o[2] then oldest = tonumber(o[2]) end
-  if count >= rpm then return {1, count, oldest, 0, -1} end
+  if count >= rpm then return {1, count, oldest, 0, -1, 0} end
 end
 local used, tokOldest = 0, -1
 if tpm > 0 then
@@ -66,11 +68,14 @@ if tpm > 0 then
       if tokOldest < 0 or sec < tokOldest then tokOldest = sec end
     end
   end
-  if used >= tpm then return {2, count, oldest, used, tokOldest} end
+  if used >= tpm then return {2, count, oldest, used, tokOldest, 0} end
 end
+local missing = 0
 if budget >= 0 then
-  local spent = tonumber(redis.call('GET', KEYS[3]) or '0')
-  if spent >= budget then return {3, count, oldest, used, tokOldest} end
+  local v = redis.call('GET', KEYS[3])
+  if not v then missing = 1 end
+  local spent = tonumber(v or '0')
+  if spent >= budget then return {3, count, oldest, used, tokOldest, missing} end
 end
 if rpm > 0 then
   redis.call('ZADD', KEYS[1], now, ARGV[6])
@@ -78,7 +83,7 @@ if rpm > 0 then
   count = count + 1
   if oldest < 0 then oldest = now end
 end
-return {0, count, oldest, used, tokOldest}
+return {0, count, oldest, used, tokOldest, missing}
 `)
 
 func (l *redisLimits) admit(ctx context.Context, name string, rpm, tpm int64, budget float64, periodStart, now time.Time) (limitState, limitRefusal, time.Duration, error) {
@@ -91,11 +96,11 @@ func (l *redisLimits) admit(ctx context.Context, name string, rpm, tpm int64, bu
 	if err != nil {
 		return limitState{}, refuseNone, 0, fmt.Errorf("redis: admit client %q: %w", name, err)
 	}
-	if len(res) != 5 {
+	if len(res) != 6 {
 		return limitState{}, refuseNone, 0, fmt.Errorf("redis: admit client %q: unexpected answer %v", name, res)
 	}
 	refusal, count, oldest, used, tokOldest := limitRefusal(res[0]), res[1], res[2], res[3], res[4]
-	st := limitState{rpm: rpm, tpm: tpm}
+	st := limitState{rpm: rpm, tpm: tpm, spendMissing: res[5] == 1}
 	if rpm > 0 {
 		st.rpmRemaining = max(rpm-count, 0)
 		if oldest >= 0 {

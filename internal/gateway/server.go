@@ -103,6 +103,8 @@ type Server struct {
 	// redis, when set, shares limits and state with other instances.
 	redis       *redis.Client
 	redisPrefix string
+	// reseed rebuilds client spend Redis lost, from the log.
+	reseed spendReseeder
 	// limitErrLogged is when a limits store error was last logged (unix s).
 	limitErrLogged atomic.Int64
 	metrics        *metrics.Metrics
