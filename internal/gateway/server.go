@@ -207,6 +207,7 @@ func (s *Server) routes() *gin.Engine {
 	plain.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	plain.GET("/readyz", s.handleReady)
 	s.registerAdmin(plain)
+	s.registerUI(plain)
 	if s.metrics != nil {
 		plain.GET("/metrics", gin.WrapH(s.metrics.Handler()))
 	}
