@@ -241,7 +241,14 @@ func (b *browser) shot(name string) {
 	// An iPhone 12's viewport (390x844, touch, mobile) at scale 1, so
 	// that the whole page fits a small PNG.
 	require.NoError(b.t, chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulateTouch), settle))
-	phone, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	// The whole page, unless a dialog or drawer is open: it is fixed to
+	// the viewport, and a full-page capture would show it over the top
+	// part only.
+	capture := chromedp.FullScreenshot(100)
+	if b.count(".overlay") > 0 {
+		capture = chromedp.CaptureScreenshot()
+	}
+	phone, err := chromedp.Run(ctx, capture)
 	require.NoError(b.t, err)
 	require.NoError(b.t, chromedp.Do(ctx, chromedp.ResetViewport(), chromedp.EmulateViewport(1280, 800), settle))
 	require.NoError(b.t, os.WriteFile(filepath.Join(b.shots, name+"-1280x800.png"), desk, 0o644))

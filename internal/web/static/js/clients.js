@@ -124,9 +124,12 @@ export function render(root, ctx) {
       h('div', null, fmtCost(u.spend || 0) + ' · ' + fmtInt(u.requests) + ' ' + t('common.requests')),
       u.period_start ? h('div', { class: 'muted small' }, t('cl.since', { t: fmtTime(u.period_start) })) : null);
   };
+  // The server says the state (active, disabled, expired); its clock
+  // decides expiry, not the browser's.
   const stateOf = c => {
-    if (c.disabled) return badge(t('cl.disabled'), 'bad');
-    if (c.expires_at && Date.parse(c.expires_at) < Date.now()) return badge(t('cl.expired'), 'warn');
+    const state = c.state || (c.disabled ? 'disabled' : 'active');
+    if (state === 'disabled') return badge(t('cl.disabled'), 'bad');
+    if (state === 'expired') return badge(t('cl.expired'), 'warn');
     return badge(t('cl.active'), 'ok');
   };
   const actions = c => h('div', { class: 'row-actions' },
