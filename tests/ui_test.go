@@ -176,7 +176,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.waitText("#view", "openai", secret.Hint(catUpGood), secret.Hint(catUpBad), "smart", "openai/gpt-4o-mini")
 		assert.NotContains(t, b.text("body"), catUpGood, "keys appear as hints only")
 		b.run("test keys", chromedp.Click(chromedp.CSS(`.provider[data-provider=openai] .test-keys`)))
-		b.waitText(".provider[data-provider=openai] .test-results", secret.Hint(catUpGood), "正常", secret.Hint(catUpBad), "失败", "401")
+		b.waitText(".provider[data-provider=openai] .test-results", secret.Hint(catUpGood), "正常", secret.Hint(catUpBad), "密钥无效", "401")
 		b.shot("providers")
 	}
 
@@ -204,7 +204,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS(`.grid-form input[name=budget]`), "5"),
 			chromedp.Click(chromedp.CSS(".grid-form button[type=submit]")))
 		b.waitFor("the key shown once", func() bool { return b.count(".key-once .key-out") == 1 })
-		key := b.evalString(`document.querySelector(".key-once .key-out").value`)
+		key := b.evalString(`document.querySelector(".key-once .key-out").textContent`)
 		require.True(t, strings.HasPrefix(key, "sk-aigw-"), key)
 		b.waitText(`tr[data-client="webtest"]`, "gpt-4o*", "100 RPM", "$5.00")
 		uiNoSecretsInPage(t, b, key)
@@ -241,7 +241,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.waitText(".dialog", "轮换客户端 webtest 的密钥")
 		b.run("confirm", chromedp.Click(chromedp.CSS(".dialog .btn.danger")))
 		b.waitFor("the rotated key shown", func() bool { return b.count(".key-once .key-out") == 1 })
-		rotated := b.evalString(`document.querySelector(".key-once .key-out").value`)
+		rotated := b.evalString(`document.querySelector(".key-once .key-out").textContent`)
 		require.NotEqual(t, key, rotated)
 		b.run("delete", chromedp.Click(chromedp.CSS(`tr[data-client="webtest"] button[data-action=delete]`)))
 		b.waitText(".dialog", "删除客户端 webtest")

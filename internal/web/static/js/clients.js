@@ -20,13 +20,22 @@ export function render(root, ctx) {
   // showKey shows a key once. It lives only in this box's DOM and is
   // dropped when the box is closed or the page is left.
   function showKey(name, key) {
-    const out = h('input', { type: 'text', readonly: true, value: key, class: 'key-out', spellcheck: 'false', 'aria-label': t('cl.keyFor', { name }) });
+    // Shown as wrapping text (a phone sees all of it), selected whole on a click.
+    const out = h('code', { class: 'key-out', 'aria-label': t('cl.keyFor', { name }) }, key);
+    const selectKey = () => {
+      const range = document.createRange();
+      range.selectNodeContents(out);
+      const sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+    };
+    out.addEventListener('click', selectKey);
     const copy = h('button', { type: 'button', class: 'btn', onclick: async () => {
-      out.select();
+      selectKey();
       try {
         await navigator.clipboard.writeText(key);
       } catch {
-        document.execCommand('copy'); // a page without clipboard access
+        document.execCommand('copy'); // a page without clipboard access copies the selection
       }
       copy.textContent = t('cl.copied');
     } }, t('cl.copy'));
@@ -35,8 +44,7 @@ export function render(root, ctx) {
       h('p', { class: 'warn-text' }, t('cl.keyOnce')),
       h('div', { class: 'key-row' }, out, copy),
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: () => clear(keyBox) }, t('cl.saved')))));
-    out.focus();
-    out.select();
+    selectKey();
   }
 
   function createForm() {
@@ -120,8 +128,9 @@ export function render(root, ctx) {
   };
   const usage = c => {
     const u = c.usage || {};
+    const spend = fmtCost(u.spend || 0) + (c.budget !== null && c.budget !== undefined ? ' / ' + fmtCost(c.budget) : '');
     return h('div', null,
-      h('div', null, fmtCost(u.spend || 0) + ' · ' + fmtInt(u.requests) + ' ' + t('common.requests')),
+      h('div', null, spend + ' · ' + fmtInt(u.requests) + ' ' + t('common.requests')),
       u.period_start ? h('div', { class: 'muted small' }, t('cl.since', { t: fmtTime(u.period_start) })) : null);
   };
   // The server says the state (active, disabled, expired); its clock

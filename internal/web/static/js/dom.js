@@ -102,7 +102,7 @@ export function fmtCompact(n) {
   const a = Math.abs(v);
   if (a >= 1e9) return trim(v / 1e9) + 'B';
   if (a >= 1e6) return trim(v / 1e6) + 'M';
-  if (a >= 1e4) return trim(v / 1e3) + 'K';
+  if (a >= 1e3) return trim(v / 1e3) + 'K';
   return trim(v);
 }
 
@@ -110,17 +110,26 @@ function trim(v) {
   return String(Number(v.toFixed(Math.abs(v) < 10 ? 2 : 1)));
 }
 
+// fmtCost shows a cost; null (no price applied) is a dash, never 0. Tiny
+// costs keep two significant digits instead of rounding to 0.
 export function fmtCost(v, currency) {
   if (v === null || v === undefined) return '—';
   const n = Number(v);
-  const digits = n !== 0 && Math.abs(n) < 1 ? 4 : 2;
-  return (currency === 'CNY' ? '¥' : currency === 'USD' || !currency ? '$' : currency + ' ') + n.toFixed(digits);
+  const a = Math.abs(n);
+  const text = a === 0 ? '0.00' : a < 0.01 ? String(Number(n.toPrecision(2))) : n.toFixed(a < 1 ? 4 : 2);
+  return (currency === 'CNY' ? '¥' : currency === 'USD' || !currency ? '$' : currency + ' ') + text;
 }
 
+// fmtMs shows a duration; 0 is a dash (no value, as in a percentile of
+// no rows). fmtLatency is for one request, where 0 means under 1 ms.
 export function fmtMs(ms) {
   const v = Number(ms || 0);
   if (!v) return '—';
   return v >= 1000 ? (v / 1000).toFixed(v >= 10000 ? 1 : 2) + ' s' : Math.round(v) + ' ms';
+}
+
+export function fmtLatency(ms) {
+  return Number(ms) === 0 ? '<1 ms' : fmtMs(ms);
 }
 
 export function fmtPct(part, whole) {

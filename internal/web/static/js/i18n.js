@@ -37,7 +37,7 @@ const zh = {
   'prov.lastError': '最近错误', 'prov.test': '测试密钥', 'prov.testing': '测试中…', 'prov.testResults': '测试结果',
   'prov.ok': '正常', 'prov.cooling': '冷却中', 'prov.setAside': '已搁置', 'prov.latency': '耗时', 'prov.status': '状态码',
   'prov.routes': '路由', 'prov.targets': '目标', 'prov.weight': '权重', 'prov.healthy': '健康', 'prov.ejected': '已摘除至 {t}',
-  'prov.noRoutes': '没有配置路由。', 'prov.fail': '失败',
+  'prov.noRoutes': '没有配置路由。', 'prov.fail': '失败', 'prov.unauthorized': '密钥无效', 'prov.rateLimited': '被限流', 'prov.unreachable': '无法连接',
   'cl.title': '客户端', 'cl.new': '新建客户端', 'cl.create': '创建', 'cl.name': '名称', 'cl.models': '允许的模型',
   'cl.modelsHint': '通配符，用逗号分隔；留空表示全部模型', 'cl.rpm': '每分钟请求 (RPM)', 'cl.tpm': '每分钟 Token (TPM)',
   'cl.budget': '预算', 'cl.period': '周期', 'cl.expires': '到期日', 'cl.note': '备注', 'cl.limitsHint': '0 或留空表示不限',
@@ -55,7 +55,7 @@ const zh = {
   'mod.target': '指向', 'mod.routes': '路由', 'mod.upstream': '从上游添加模型', 'mod.fetch': '获取上游列表',
   'mod.match': '匹配（通配符，可选）', 'mod.filter': '筛选', 'mod.add': '添加所选（{n}）', 'mod.selectAll': '全选可见',
   'mod.added2': '已添加 {n} 个模型', 'mod.have': '已在目录中', 'mod.filterCatalog': '筛选模型', 'mod.none': '没有模型。',
-  'mod.owned': '所有者', 'mod.fetched': '上游共有 {n} 个模型',
+  'mod.owned': '所有者', 'mod.fromConfig': '配置文件', 'mod.fromCatalog': '已添加', 'mod.fetched': '上游共有 {n} 个模型',
 };
 
 const en = {
@@ -92,7 +92,7 @@ const en = {
   'prov.lastError': 'Last error', 'prov.test': 'Test keys', 'prov.testing': 'Testing…', 'prov.testResults': 'Test results',
   'prov.ok': 'ok', 'prov.cooling': 'cooling down', 'prov.setAside': 'set aside', 'prov.latency': 'Latency', 'prov.status': 'Status',
   'prov.routes': 'Routes', 'prov.targets': 'Targets', 'prov.weight': 'Weight', 'prov.healthy': 'healthy', 'prov.ejected': 'ejected until {t}',
-  'prov.noRoutes': 'No routes configured.', 'prov.fail': 'failed',
+  'prov.noRoutes': 'No routes configured.', 'prov.fail': 'failed', 'prov.unauthorized': 'unauthorized', 'prov.rateLimited': 'rate-limited', 'prov.unreachable': 'unreachable',
   'cl.title': 'Clients', 'cl.new': 'New client', 'cl.create': 'Create', 'cl.name': 'Name', 'cl.models': 'Allowed models',
   'cl.modelsHint': 'globs, comma separated; empty allows every model', 'cl.rpm': 'Requests per minute (RPM)', 'cl.tpm': 'Tokens per minute (TPM)',
   'cl.budget': 'Budget', 'cl.period': 'Period', 'cl.expires': 'Expires', 'cl.note': 'Note', 'cl.limitsHint': '0 or empty: no limit',
@@ -110,7 +110,7 @@ const en = {
   'mod.target': 'Target', 'mod.routes': 'Routes', 'mod.upstream': 'Add models from the upstream', 'mod.fetch': 'Fetch upstream list',
   'mod.match': 'Match (glob, optional)', 'mod.filter': 'Filter', 'mod.add': 'Add selected ({n})', 'mod.selectAll': 'Select visible',
   'mod.added2': '{n} models added', 'mod.have': 'in the catalog', 'mod.filterCatalog': 'Filter models', 'mod.none': 'No models.',
-  'mod.owned': 'Owned by', 'mod.fetched': 'The upstream lists {n} models',
+  'mod.owned': 'Owned by', 'mod.fromConfig': 'config', 'mod.fromCatalog': 'added', 'mod.fetched': 'The upstream lists {n} models',
 };
 
 const dictionaries = { zh, en };

@@ -1,7 +1,7 @@
 // Logs: the request log with filters, pages by id (next_before), live
 // follow (after the newest id shown) and one row's detail with its bodies
 // (GET /admin/api/logs, /admin/api/logs/{id}).
-import { h, clear, table, badge, field, fmtTime, fmtInt, fmtMs, fmtCost, statusKind, prettyBody } from './dom.js';
+import { h, clear, table, badge, field, fmtTime, fmtInt, fmtLatency, fmtCost, statusKind, prettyBody } from './dom.js';
 import { qs } from './api.js';
 
 const filterNames = ['from', 'to', 'model', 'provider', 'client', 'status', 'request_id'];
@@ -55,12 +55,12 @@ export function render(root, ctx, params) {
   const columns = [
     { label: t('logs.time'), cell: r => fmtTime(r.created_at), class: 'nowrap' },
     { label: t('logs.status'), cell: r => badge(String(r.status_code), statusKind(r.status_code)) },
-    { label: t('logs.model'), cell: r => h('span', { class: 'name' }, r.requested_model || r.upstream_model || '') },
+    { label: t('logs.model'), cell: modelCell },
     { label: t('logs.provider'), cell: r => r.provider || '' },
     { label: t('logs.client'), cell: r => r.client || '' },
     { label: t('logs.tokens'), cell: r => fmtInt(r.prompt_tokens) + ' / ' + fmtInt(r.completion_tokens), class: 'num nowrap' },
-    { label: t('logs.latency'), cell: r => fmtMs(r.latency_ms), class: 'num nowrap' },
-    { label: t('logs.ttft'), cell: r => (r.stream ? fmtMs(r.ttft_ms) : '—'), class: 'num nowrap' },
+    { label: t('logs.latency'), cell: r => fmtLatency(r.latency_ms), class: 'num nowrap' },
+    { label: t('logs.ttft'), cell: r => (r.stream ? fmtLatency(r.ttft_ms) : '—'), class: 'num nowrap' },
     { label: t('common.cost'), cell: r => fmtCost(r.cost), class: 'num' },
     { label: t('logs.requestId'), cell: r => h('code', { class: 'rid' }, r.request_id || ''), class: 'nowrap' },
   ];
@@ -150,6 +150,15 @@ export function render(root, ctx, params) {
   };
 }
 
+// modelCell shows the model asked for and, when a route or alias sent
+// the request elsewhere, the upstream model it became.
+function modelCell(r) {
+  const asked = r.requested_model || '';
+  const sent = r.upstream_model || '';
+  return h('span', { class: 'name' }, asked || sent,
+    sent && asked && sent !== asked ? h('span', { class: 'muted small' }, ' → ' + sent) : null);
+}
+
 function detail(r, t) {
   const rows = [
     [t('logs.time'), fmtTime(r.created_at)],
@@ -167,8 +176,8 @@ function detail(r, t) {
     [t('logs.tried'), r.tried],
     [t('logs.attempts'), r.attempts],
     [t('logs.stream'), r.stream ? '✓' : '—'],
-    [t('logs.latency'), fmtMs(r.latency_ms)],
-    [t('logs.ttft'), r.stream ? fmtMs(r.ttft_ms) : '—'],
+    [t('logs.latency'), fmtLatency(r.latency_ms)],
+    [t('logs.ttft'), r.stream ? fmtLatency(r.ttft_ms) : '—'],
     [t('logs.tokens'), fmtInt(r.prompt_tokens) + ' / ' + fmtInt(r.completion_tokens)],
     [t('logs.cache'), fmtInt(r.cache_read_tokens) + ' / ' + fmtInt(r.cache_write_tokens)],
     [t('logs.reasoning'), fmtInt(r.reasoning_tokens)],

@@ -42,7 +42,8 @@ export function render(root, ctx) {
       tableBox.replaceChildren(table([
         { label: t('mod.id'), cell: m => h('span', { class: 'name' }, m.id) },
         { label: t('mod.provider'), cell: m => m.provider },
-        { label: t('mod.source'), cell: m => badge(m.source, m.source === 'catalog' ? 'ok' : 'muted') },
+        { label: t('mod.source'), cell: m => badge(m.source === 'catalog' ? t('mod.fromCatalog') : m.source === 'config' ? t('mod.fromConfig') : m.source,
+          m.source === 'catalog' ? 'ok' : 'muted') },
         { label: t('mod.added'), cell: m => fmtTime(m.added_at), class: 'nowrap' },
         { label: '', cell: m => (m.source === 'catalog'
           ? h('button', { type: 'button', class: 'btn small', onclick: () => remove(m) }, t('mod.remove')) : '') },

@@ -1,6 +1,6 @@
 // Overview: totals, four charts over time and the top models, providers
 // and clients for the chosen range (GET /admin/api/overview).
-import { h, table, fmtInt, fmtCompact, fmtCost, fmtMs, fmtPct } from './dom.js';
+import { h, table, fmtInt, fmtCompact, fmtCost, fmtMs, fmtLatency, fmtPct } from './dom.js';
 import { chart, colors } from './chart.js';
 
 const ranges = ['1h', '24h', '7d', '30d'];
@@ -48,7 +48,9 @@ export function render(root, ctx, params) {
       card(t('ov.errorRate'), fmtPct(tot.errors, tot.requests), t('ov.errorsSub', { n: fmtInt(tot.errors) }), tot.errors ? 'bad' : null),
       card(t('ov.tokens'), fmtCompact(tokens), t('ov.tokensSub', { in: fmtCompact(tot.prompt_tokens), out: fmtCompact(tot.completion_tokens) })),
       card(t('ov.cost'), fmtCost(tot.cost, cur), tot.unpriced ? t('ov.unpriced', { n: fmtInt(tot.unpriced) }) : null),
-      card(t('ov.latency'), fmtMs(tot.latency_p50_ms), 'p95 ' + fmtMs(tot.latency_p95_ms)),
+      // With requests, a latency of 0 is under a millisecond; a TTFT of 0
+      // may also mean no stream, so it stays a dash.
+      card(t('ov.latency'), tot.requests ? fmtLatency(tot.latency_p50_ms) : '—', 'p95 ' + (tot.requests ? fmtLatency(tot.latency_p95_ms) : '—')),
       card(t('ov.ttft'), fmtMs(tot.ttft_p50_ms), 'p95 ' + fmtMs(tot.ttft_p95_ms)));
 
     const labels = series.map(p => p.t);

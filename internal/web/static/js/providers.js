@@ -1,7 +1,7 @@
 // Providers: each provider's keys (hint and state), its "test keys"
 // button, and the routes with their targets' health
 // (GET /admin/api/providers, POST /admin/api/providers/{name}/test).
-import { h, table, badge, fmtTime, fmtMs } from './dom.js';
+import { h, table, badge, fmtTime, fmtLatency } from './dom.js';
 import { seg } from './api.js';
 
 export function render(root, ctx) {
@@ -21,10 +21,20 @@ function keyState(k, t) {
   return badge(t('prov.ok'), 'ok');
 }
 
+// testLabels name the outcomes of a key test (the server's "result").
+const testLabels = { ok: 'prov.ok', unauthorized: 'prov.unauthorized', 'rate-limited': 'prov.rateLimited', unreachable: 'prov.unreachable' };
+
 function providerPanel(p, ctx) {
   const { t } = ctx;
+  const keysBox = h('div');
   const results = h('div');
   const button = h('button', { type: 'button', class: 'btn test-keys', onclick: test }, t('prov.test'));
+  const drawKeys = keys => keysBox.replaceChildren(table([
+    { label: t('prov.key'), cell: k => h('code', null, k.hint || '') },
+    { label: t('prov.state'), cell: k => keyState(k, t) },
+    { label: t('prov.until'), cell: k => fmtTime(k.until), class: 'nowrap' },
+    { label: t('prov.lastError'), cell: k => h('span', { class: 'wrap' }, k.last_error || '') },
+  ], keys || [], { empty: t('common.none') }));
   async function test() {
     button.disabled = true;
     button.textContent = t('prov.testing');
@@ -32,11 +42,15 @@ function providerPanel(p, ctx) {
       const d = await ctx.api.post('/providers/' + seg(p.name) + '/test');
       results.replaceChildren(h('h3', null, t('prov.testResults')), table([
         { label: t('prov.key'), cell: r => h('code', null, r.hint || '') },
-        { label: t('prov.state'), cell: r => (r.ok ? badge(t('prov.ok'), 'ok') : badge(t('prov.fail'), 'bad')) },
+        { label: t('prov.state'), cell: r => badge(t(testLabels[r.result] || (r.ok ? 'prov.ok' : 'prov.fail')), r.ok ? 'ok' : 'bad') },
         { label: t('prov.status'), cell: r => (r.status ? String(r.status) : '—'), class: 'num' },
-        { label: t('prov.latency'), cell: r => fmtMs(r.latency_ms), class: 'num' },
+        { label: t('prov.latency'), cell: r => fmtLatency(r.latency_ms), class: 'num' },
         { label: t('prov.lastError'), cell: r => h('span', { class: 'wrap' }, r.error || '') },
       ], d.results || [], { class: 'test-results' }));
+      // A test may set a key aside or restore it: show the keys' state now.
+      const now = await ctx.api.get('/providers');
+      const mine = (now.providers || []).find(x => x.name === p.name);
+      if (mine) drawKeys(mine.keys);
     } catch (err) {
       results.replaceChildren(h('p', { class: 'form-error' }, t('common.error') + err.message));
     } finally {
@@ -48,15 +62,11 @@ function providerPanel(p, ctx) {
     [t('prov.type'), p.type], [t('prov.baseURL'), p.base_url], [t('prov.strategy'), p.strategy],
     [t('prov.responses'), p.responses], [t('prov.models'), String(p.models ?? '')],
   ].filter(([, v]) => v);
+  drawKeys(p.keys);
   return h('section', { class: 'panel provider', 'data-provider': p.name },
     h('div', { class: 'panel-head' }, h('h2', null, p.name), button),
     h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v)))),
-    table([
-      { label: t('prov.key'), cell: k => h('code', null, k.hint || '') },
-      { label: t('prov.state'), cell: k => keyState(k, t) },
-      { label: t('prov.until'), cell: k => fmtTime(k.until), class: 'nowrap' },
-      { label: t('prov.lastError'), cell: k => h('span', { class: 'wrap' }, k.last_error || '') },
-    ], p.keys || [], { empty: t('common.none') }),
+    keysBox,
     results);
 }
 
