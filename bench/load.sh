@@ -10,6 +10,11 @@
 #   floornet  the same floor on net/http's Transport instead of internal/h1
 #           (throughput tests only): what h1 saves, measured in the same run
 #   aigw    aigw serve: auth, routing, key pool, usage capture, SQLite log ON
+#   aigwkey   the same aigw, called with a client key that has rpm, tpm and a
+#           monthly budget (non-stream test only): what client checks cost
+#   aigwredis a second aigw whose client limits live in Redis (its own
+#           redis-server), same client key kind: the cost with Redis, and the
+#           Redis commands per request (README, "客户端密钥", "多实例")
 # Each test runs the targets interleaved (A B C, A B C, ...) because this
 # machine's speed drifts between runs; only ratios within one run mean much.
 #
@@ -22,7 +27,7 @@
 #   RATE=1000 RATE_DURATION=10         vegeta fixed-rate latency test
 #   BIG_RATE=50 BIG_DURATION=3         vegeta with a 1 MB body
 #   SLOW_STREAMS=500 SLOW_DELAY=100ms SLOW_DURATION=10   slow-stream memory test
-#   BASE_PORT=18080 MAX_SECONDS=720    ports BASE_PORT..+5; hard time limit
+#   BASE_PORT=18080 MAX_SECONDS=780    ports BASE_PORT..+7; hard time limit
 #   AIGW_BENCH_TOOLS=/tmp/aigw-bench-tools   where vegeta is installed if missing
 #   KEEP=1                              keep the temp folder (configs, logs, raw results)
 set -euo pipefail
@@ -38,7 +43,7 @@ SLOW_STREAMS=${SLOW_STREAMS:-500}
 SLOW_DELAY=${SLOW_DELAY:-100ms}
 SLOW_DURATION=${SLOW_DURATION:-10}
 BASE_PORT=${BASE_PORT:-18080}
-MAX_SECONDS=${MAX_SECONDS:-720}
+MAX_SECONDS=${MAX_SECONDS:-780}
 VEGETA_VERSION=${VEGETA_VERSION:-v12.13.0}
 TOOLS=${AIGW_BENCH_TOOLS:-${TMPDIR:-/tmp}/aigw-bench-tools}
 
@@ -53,6 +58,8 @@ AIGW_PORT=$((BASE_PORT + 2))
 SLOW_PORT=$((BASE_PORT + 3))
 FLOOR_PORT=$((BASE_PORT + 4))
 FLOORNET_PORT=$((BASE_PORT + 5))
+AIGWR_PORT=$((BASE_PORT + 6))
+REDIS_PORT=$((BASE_PORT + 7))
 CLIENT_KEY=sk-bench-client-key
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -335,6 +342,45 @@ FRESH_AIGW=$(rss_kib "$AIGW_PID")
 mapfile -t NGX < <(nginx_pids)
 FRESH_NGINX=$(rss_kib "${NGX[@]}")
 
+# client_key DIR: a client with every limit set (high enough never to
+# refuse) in that instance's database; prints its key.
+client_key() {
+	(cd "$1" && "$AIGW" clients create bench --models 'mock-*' --rpm 100000000 --tpm 100000000000 \
+		--budget 1000000000 --period month -c aigw.toml --json) | sed -n 's/.*"key": *"\([^"]*\)".*/\1/p'
+}
+LIMITED_KEY=$(client_key "$WORK/aigw")
+[[ $LIMITED_KEY == sk-aigw-* ]] || die "aigw clients create gave no key"
+
+# The Redis instance: its own redis-server, so its command count is this
+# run's alone.
+command -v redis-server >/dev/null || apt_install redis-server
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+wait_port "$REDIS_PORT" redis-server
+mkdir -p "$WORK/aigwredis"
+cp "$WORK/aigw/redirect.toml" "$WORK/aigwredis/"
+sed -e "s#127.0.0.1:$AIGW_PORT\"#127.0.0.1:$AIGWR_PORT\"#" -e "s#$WORK/aigw/data#$WORK/aigwredis/data#" \
+	"$WORK/aigw/aigw.toml" >"$WORK/aigwredis/aigw.toml"
+printf '\n[redis]\nurl = "redis://127.0.0.1:%s/0"\n' "$REDIS_PORT" >>"$WORK/aigwredis/aigw.toml"
+(cd "$WORK/aigwredis" && exec "$AIGW" serve -c "$WORK/aigwredis/aigw.toml" >"$WORK/aigwredis/serve.log" 2>&1) &
+AIGWR_PID=$!
+PIDS+=("$AIGWR_PID")
+wait_port "$AIGWR_PORT" "aigw (redis)"
+REDIS_KEY=$(client_key "$WORK/aigwredis")
+[[ $REDIS_KEY == sk-aigw-* ]] || die "aigw clients create gave no key (redis instance)"
+# Running servers load new clients within 2 s (1 s with Redis).
+sleep 2.5
+
+# redis_counts: the script calls (EVALSHA/EVAL: the admission, one round
+# trip on the request path) and all commands (those run inside scripts and
+# the pipelined settlement after the answer included) the bench's
+# redis-server has processed, as "scripts commands".
+redis_counts() {
+	redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' | awk -F'[:=,]' '
+		/^cmdstat_/ {all += $3; if ($1 ~ /^cmdstat_eval/) scripts += $3}
+		END {printf "%d %d\n", scripts, all}'
+}
+
 # ---------------------------------------------------------------- requests
 
 # The ~330-byte chat body of the issue; aigw gets the same body with a
@@ -378,7 +424,8 @@ url_of() {
 	nginx) echo "http://127.0.0.1:$NGINX_PORT" ;;
 	floor) echo "http://127.0.0.1:$FLOOR_PORT" ;;
 	floornet) echo "http://127.0.0.1:$FLOORNET_PORT" ;;
-	aigw) echo "http://127.0.0.1:$AIGW_PORT" ;;
+	aigw | aigwkey) echo "http://127.0.0.1:$AIGW_PORT" ;;
+	aigwredis) echo "http://127.0.0.1:$AIGWR_PORT" ;;
 	esac
 }
 
@@ -388,6 +435,10 @@ headers_of() {
 	local target=$1 proto=$2
 	if [[ $target == aigw ]]; then
 		echo "Authorization: Bearer $CLIENT_KEY"
+	elif [[ $target == aigwkey ]]; then
+		echo "Authorization: Bearer $LIMITED_KEY"
+	elif [[ $target == aigwredis ]]; then
+		echo "Authorization: Bearer $REDIS_KEY"
 	elif [[ $proto == anthropic ]]; then
 		printf '%s\n' "x-api-key: mock-key-a" "anthropic-version: 2023-06-01"
 	else
@@ -404,6 +455,8 @@ add_case nonstream/nginx /v1/chat/completions chat.json openai '"usage"'
 add_case nonstream/floor /v1/chat/completions chat.json openai '"usage"'
 add_case nonstream/floornet /v1/chat/completions chat.json openai '"usage"'
 add_case nonstream/aigw /v1/chat/completions chat-aigw.json openai '"usage"'
+add_case nonstream/aigwkey /v1/chat/completions chat-aigw.json openai '"usage"'
+add_case nonstream/aigwredis /v1/chat/completions chat-aigw.json openai '"usage"'
 add_case stream/direct /v1/chat/completions stream.json openai '[DONE]'
 add_case stream/nginx /v1/chat/completions stream.json openai '[DONE]'
 add_case stream/floor /v1/chat/completions stream.json openai '[DONE]'
@@ -476,7 +529,8 @@ pids_of() {
 	nginx) nginx_pids ;;
 	floor) echo "$FLOOR_PID" ;;
 	floornet) echo "$FLOORNET_PID" ;;
-	aigw) echo "$AIGW_PID" ;;
+	aigw | aigwkey) echo "$AIGW_PID" ;;
+	aigwredis) echo "$AIGWR_PID" ;;
 	esac
 }
 
@@ -485,13 +539,15 @@ run_wrk() {
 	local c=$1 round=$2 dur=${3:-$DURATION} conns=${4:-$CONNS} target=${1#*/} line
 	local -a pids
 	mapfile -t pids < <(pids_of "$target")
-	local t0=0 t1=0
+	local t0=0 t1=0 r0="0 0" r1="0 0"
+	if [[ $target == aigwredis ]]; then r0=$(redis_counts); fi
 	if ((${#pids[@]})); then t0=$(cpu_ticks "${pids[@]}"); fi
 	line=$(timeout $((dur + 30)) wrk -t1 -c"$conns" -d"${dur}s" --timeout 10s -s "$(lua_of "$c")" \
 		"$(url_of "$target")${CASE_PATH[$c]}" | grep '^RESULT') || die "$c: wrk failed"
 	# Let the log writer's last batch land inside the measured CPU.
 	sleep 0.3
 	if ((${#pids[@]})); then t1=$(cpu_ticks "${pids[@]}"); fi
+	if [[ $target == aigwredis ]]; then r1=$(redis_counts); fi
 	local req us err non2xx
 	read -r _ req us err non2xx <<<"$line"
 	local rps cpu_us=-
@@ -500,7 +556,13 @@ run_wrk() {
 		cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v r="$req" 'BEGIN {printf "%.1f", d / hz * 1e6 / r}')
 	fi
 	if ((err + non2xx > 0)); then log "warning: $c: $err socket errors, $non2xx non-2xx answers"; fi
-	record wrk "$c" "$round" "$rps" "$cpu_us" "$err" "$non2xx"
+	local scripts=- commands=-
+	if [[ $target == aigwredis ]] && ((req > 0)); then
+		# The INFO of r0 is one command of the difference.
+		read -r scripts commands < <(awk -v a="$r0" -v b="$r1" -v r="$req" 'BEGIN {
+			split(a, x, " "); split(b, y, " "); printf "%.3f %.2f\n", (y[1] - x[1]) / r, (y[2] - x[2] - 1) / r}')
+	fi
+	record wrk "$c" "$round" "$rps" "$cpu_us" "$err" "$non2xx" "$scripts" "$commands"
 	log "round $round $c: $rps req/s, cpu ${cpu_us} us/req"
 }
 
@@ -565,7 +627,9 @@ done
 
 for round in $(seq "$ROUNDS"); do
 	for test in nonstream stream convert convert-stream; do
-		for t in direct nginx floor floornet aigw; do run_wrk "$test/$t" "$round"; done
+		targets=(direct nginx floor floornet aigw)
+		if [[ $test == nonstream ]]; then targets+=(aigwkey aigwredis); fi
+		for t in "${targets[@]}"; do run_wrk "$test/$t" "$round"; done
 	done
 	for t in direct nginx floor aigw; do run_vegeta "nonstream/$t" "$round" "$RATE" "$RATE_DURATION"; done
 	for t in direct nginx floor aigw; do run_vegeta "big/$t" "$round" "$BIG_RATE" "$BIG_DURATION"; done
@@ -637,7 +701,9 @@ for test in nonstream stream convert convert-stream; do
 	d=$(mean wrk "$test/direct" 4)
 	n=$(mean wrk "$test/nginx" 4)
 	f=$(mean wrk "$test/floor" 4)
-	for t in direct nginx floor floornet aigw; do
+	targets=(direct nginx floor floornet aigw)
+	if [[ $test == nonstream ]]; then targets+=(aigwkey aigwredis); fi
+	for t in "${targets[@]}"; do
 		v=$(mean wrk "$test/$t" 4)
 		printf '%-15s %-8s %10s %9s %9s %9s %12s\n' "$test" "$t" "$(fmt0 "$v")" "$(ratio "$v" "$d")" "$(ratio "$v" "$n")" "$(ratio "$v" "$f")" "$(mean wrk "$test/$t" 5)"
 	done
@@ -645,6 +711,7 @@ done
 pass=$(mean wrk nonstream/aigw 4)
 conv=$(mean wrk convert/aigw 4)
 echo "conversion / passthrough (aigw): $(ratio "$conv" "$pass") non-stream, $(ratio "$(mean wrk convert-stream/aigw 4)" "$(mean wrk stream/aigw 4)") stream"
+echo "client key with rpm, tpm and budget, CPU us/request more than a static key: $(awk -v a="$(mean wrk nonstream/aigwkey 5)" -v b="$(mean wrk nonstream/aigw 5)" 'BEGIN {printf "%.1f", a - b}') in process, $(awk -v a="$(mean wrk nonstream/aigwredis 5)" -v b="$(mean wrk nonstream/aigw 5)" 'BEGIN {printf "%.1f", a - b}') with Redis (second instance); per request Redis script calls (round trips on the request path) $(mean wrk nonstream/aigwredis 8), commands in all $(mean wrk nonstream/aigwredis 9)"
 echo "CPU per request aigw / nginx: $(ratio "$(mean wrk nonstream/aigw 5)" "$(mean wrk nonstream/nginx 5)") non-stream, $(ratio "$(mean wrk stream/aigw 5)" "$(mean wrk stream/nginx 5)") stream"
 echo "CPU per request floor / nginx (the prescribed stack alone): $(ratio "$(mean wrk nonstream/floor 5)" "$(mean wrk nonstream/nginx 5)") non-stream, $(ratio "$(mean wrk stream/floor 5)" "$(mean wrk stream/nginx 5)") stream"
 echo "CPU per request floor on net/http / floor on h1 (what internal/h1 saves): $(ratio "$(mean wrk nonstream/floornet 5)" "$(mean wrk nonstream/floor 5)") non-stream, $(ratio "$(mean wrk stream/floornet 5)" "$(mean wrk stream/floor 5)") stream"

@@ -10,9 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aigw/aigw/internal/changes"
+	"github.com/aigw/aigw/internal/clientadmin"
 	"github.com/aigw/aigw/internal/clients"
-	"github.com/aigw/aigw/internal/store"
 )
 
 func newCmdClients(f *factory) *cobra.Command {
@@ -47,7 +46,7 @@ type clientsCreateOptions struct {
 	out, errOut io.Writer
 	now         func() time.Time
 	name        string
-	edit        clientEdit
+	edit        clients.Edit
 	json        bool
 }
 
@@ -68,7 +67,7 @@ func newCmdClientsCreate(f *factory, runF func(*clientsCreateOptions) error) *co
 			if o.edit, err = lf.parse(cmd.Flags().Changed); err != nil {
 				return err
 			}
-			if (o.edit.budget == nil) != (o.edit.period == nil) {
+			if (o.edit.Budget == nil) != (o.edit.Period == nil) {
 				return errors.New("--budget and --period go together: e.g. --budget 10 --period month")
 			}
 			if runF != nil {
@@ -88,25 +87,15 @@ func runClientsCreate(ctx context.Context, o *clientsCreateOptions) error {
 		return err
 	}
 	defer db.Close()
-	key, hash, hint, err := clients.NewKey()
-	if err != nil {
-		return err
-	}
 	now := o.now()
-	cl := clients.Client{Name: o.name, KeyHash: hash, KeyHint: hint, CreatedAt: now}
-	warning, err := o.edit.apply(&cl, db.Location(), now)
+	res, err := clientAdmin(db, o.dbDeps, o.errOut).Create(ctx, o.name, o.edit, now)
 	if err != nil {
-		return fmt.Errorf("refused: %w", err)
+		return refused(err)
 	}
-	cl, err = db.CreateClient(ctx, cl)
-	if err != nil {
-		return err
+	if res.Warning != "" {
+		fmt.Fprintln(o.errOut, "warning:", res.Warning)
 	}
-	o.announce(ctx, o.errOut, changes.Clients)
-	if warning != "" {
-		fmt.Fprintln(o.errOut, "warning:", warning)
-	}
-	return printNewKey(o.out, o.errOut, o.json, "created", cl, key, db.Location(), now)
+	return printNewKey(o.out, o.errOut, o.json, "created", res.Client, res.Key, db.Location(), now)
 }
 
 // printNewKey prints a key just made, the one time it is ever shown.
@@ -161,13 +150,14 @@ func runClientsList(ctx context.Context, o *clientsListOptions) error {
 		return err
 	}
 	now := o.now()
+	admin := clientAdmin(db, o.dbDeps, io.Discard)
 	views := make([]clientView, 0, len(all))
 	for _, c := range all {
-		u, err := usage(ctx, db, c, now)
+		u, err := admin.Usage(ctx, c, now)
 		if err != nil {
 			return err
 		}
-		views = append(views, newClientView(c, db.Location(), now, u))
+		views = append(views, newClientView(c, db.Location(), now, &u))
 	}
 	if o.json {
 		return writeJSON(o.out, views)
@@ -228,11 +218,11 @@ func runClientsShow(ctx context.Context, o *clientsShowOptions) error {
 		return notFound(err)
 	}
 	now := o.now()
-	u, err := usage(ctx, db, c, now)
+	u, err := clientAdmin(db, o.dbDeps, io.Discard).Usage(ctx, c, now)
 	if err != nil {
 		return err
 	}
-	v := newClientView(c, db.Location(), now, u)
+	v := newClientView(c, db.Location(), now, &u)
 	if o.json {
 		return writeJSON(o.out, v)
 	}
@@ -248,7 +238,7 @@ func runClientsShow(ctx context.Context, o *clientsShowOptions) error {
 		{"rpm", limitText(v.RPM)},
 		{"tpm", limitText(v.TPM)},
 		{"budget", v.budgetText()},
-		{"spent", fmt.Sprintf("%s in %d requests, %s", strconv.FormatFloat(u.spent, 'f', 6, 64), u.requests, since)},
+		{"spent", fmt.Sprintf("%s in %d requests, %s", strconv.FormatFloat(u.Spend, 'f', 6, 64), u.Requests, since)},
 		{"expires", v.expiresText()},
 		{"created", v.CreatedAt.Format("2006-01-02 15:04:05 -07:00")},
 		{"note", dash(v.Note)},
@@ -266,7 +256,7 @@ type clientsUpdateOptions struct {
 	out, errOut io.Writer
 	now         func() time.Time
 	name        string
-	edit        clientEdit
+	edit        clients.Edit
 }
 
 func newCmdClientsUpdate(f *factory, runF func(*clientsUpdateOptions) error) *cobra.Command {
@@ -300,41 +290,27 @@ func newCmdClientsUpdate(f *factory, runF func(*clientsUpdateOptions) error) *co
 }
 
 func runClientsUpdate(ctx context.Context, o *clientsUpdateOptions) error {
-	return changeClient(ctx, o.dbDeps, o.name, func(db *store.DB, c *clients.Client) error {
-		warning, err := o.edit.apply(c, db.Location(), o.now())
+	return withClientAdmin(ctx, o.dbDeps, o.errOut, func(a clientadmin.Admin) error {
+		res, err := a.Update(ctx, o.name, o.edit, o.now())
 		if err != nil {
-			return fmt.Errorf("refused: %w", err)
+			return refused(err)
 		}
-		if warning != "" {
-			fmt.Fprintln(o.errOut, "warning:", warning)
+		if res.Warning != "" {
+			fmt.Fprintln(o.errOut, "warning:", res.Warning)
 		}
-		return nil
-	}, func(clients.Client) error {
 		fmt.Fprintf(o.out, "updated client %s; running servers apply it within seconds\n", escapeCell(o.name))
 		return nil
 	})
 }
 
-// changeClient reads a client, lets change edit it, writes it back and
-// then calls done.
-func changeClient(ctx context.Context, d dbDeps, name string, change func(*store.DB, *clients.Client) error, done func(clients.Client) error) error {
+// withClientAdmin opens the database for one client edit.
+func withClientAdmin(ctx context.Context, d dbDeps, errOut io.Writer, run func(clientadmin.Admin) error) error {
 	db, err := d.openDB(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	c, err := db.ClientByName(ctx, name)
-	if err != nil {
-		return notFound(err)
-	}
-	if err := change(db, &c); err != nil {
-		return err
-	}
-	if err := db.UpdateClient(ctx, c); err != nil {
-		return notFound(err)
-	}
-	d.announce(ctx, io.Discard, changes.Clients)
-	return done(c)
+	return run(clientAdmin(db, d, errOut))
 }
 
 // ---- clients disable / enable ----
@@ -371,10 +347,12 @@ func newCmdClientsSetDisabled(f *factory, disable bool, runF func(*clientsNameOp
 }
 
 func runClientsSetDisabled(ctx context.Context, o *clientsNameOptions, disable bool) error {
-	return changeClient(ctx, o.dbDeps, o.name, func(_ *store.DB, c *clients.Client) error {
-		c.Disabled = disable
-		return nil
-	}, func(c clients.Client) error {
+	return withClientAdmin(ctx, o.dbDeps, o.errOut, func(a clientadmin.Admin) error {
+		res, err := a.SetDisabled(ctx, o.name, disable)
+		if err != nil {
+			return notFound(err)
+		}
+		c := res.Client
 		verb := "enabled"
 		if disable {
 			verb = "disabled"
@@ -412,17 +390,12 @@ func newCmdClientsRotate(f *factory, runF func(*clientsNameOptions) error) *cobr
 }
 
 func runClientsRotate(ctx context.Context, o *clientsNameOptions) error {
-	var key string
-	var loc *time.Location
-	return changeClient(ctx, o.dbDeps, o.name, func(db *store.DB, c *clients.Client) error {
-		k, hash, hint, err := clients.NewKey()
+	return withClientAdmin(ctx, o.dbDeps, o.errOut, func(a clientadmin.Admin) error {
+		res, err := a.Rotate(ctx, o.name)
 		if err != nil {
-			return err
+			return notFound(err)
 		}
-		key, loc, c.KeyHash, c.KeyHint = k, db.Location(), hash, hint
-		return nil
-	}, func(c clients.Client) error {
-		return printNewKey(o.out, o.errOut, o.json, "rotated the key of", c, key, loc, o.now())
+		return printNewKey(o.out, o.errOut, o.json, "rotated the key of", res.Client, res.Key, a.Location, o.now())
 	})
 }
 
@@ -449,15 +422,11 @@ func newCmdClientsRm(f *factory, runF func(*clientsNameOptions) error) *cobra.Co
 }
 
 func runClientsRm(ctx context.Context, o *clientsNameOptions) error {
-	db, err := o.openDB(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.DeleteClient(ctx, o.name); err != nil {
-		return notFound(err)
-	}
-	o.announce(ctx, o.errOut, changes.Clients)
-	fmt.Fprintf(o.out, "removed client %s; its log rows keep its name\n", escapeCell(o.name))
-	return nil
+	return withClientAdmin(ctx, o.dbDeps, o.errOut, func(a clientadmin.Admin) error {
+		if err := a.Remove(ctx, o.name); err != nil {
+			return notFound(err)
+		}
+		fmt.Fprintf(o.out, "removed client %s; its log rows keep its name\n", escapeCell(o.name))
+		return nil
+	})
 }

@@ -1,13 +1,16 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/aigw/aigw/internal/changes"
+	"github.com/aigw/aigw/internal/clientadmin"
 	"github.com/aigw/aigw/internal/clients"
 	"github.com/aigw/aigw/internal/store"
 )
@@ -39,115 +42,55 @@ func (l *clientLimitFlags) register(fl *pflag.FlagSet, update bool) {
 	}
 }
 
-// clientEdit is a parsed, checked change to a client: nil fields are left
-// as they are.
-type clientEdit struct {
-	models             *[]string
-	rpm, tpm           *int64
-	budget             *float64
-	period             *string
-	expires            string // a date, "" to keep
-	note               *string
-	noBudget, noExpiry bool
-}
-
-// parse checks the flags that were given (changed) and returns the edit.
-func (l *clientLimitFlags) parse(changed func(string) bool) (clientEdit, error) {
-	var e clientEdit
+// parse turns the flags that were given (changed) into a checked edit.
+func (l *clientLimitFlags) parse(changed func(string) bool) (clients.Edit, error) {
+	var e clients.Edit
 	if changed("models") {
 		m, err := clients.ParseModels(l.models)
 		if err != nil {
 			return e, fmt.Errorf("--models: %w", err)
 		}
-		e.models = &m
+		e.Models = &m
 	}
 	if changed("rpm") {
-		if l.rpm < 0 {
-			return e, fmt.Errorf("--rpm %d: give 0 (no limit) or more", l.rpm)
-		}
-		e.rpm = &l.rpm
+		e.RPM = &l.rpm
 	}
 	if changed("tpm") {
-		if l.tpm < 0 {
-			return e, fmt.Errorf("--tpm %d: give 0 (no limit) or more", l.tpm)
-		}
-		e.tpm = &l.tpm
+		e.TPM = &l.tpm
 	}
 	if changed("budget") {
-		if !(l.budget > 0) || l.budget > 1e15 {
-			return e, fmt.Errorf("--budget %v: give an amount more than 0 (--no-budget removes one)", l.budget)
-		}
-		e.budget = &l.budget
+		e.Budget = &l.budget
 	}
 	if changed("period") {
-		if !clients.ValidPeriod(l.period) {
-			return e, fmt.Errorf("--period %q: use day, week, month or total", l.period)
-		}
-		e.period = &l.period
+		e.Period = &l.period
 	}
 	if changed("expires") {
-		if _, err := time.Parse(time.DateOnly, strings.TrimSpace(l.expires)); err != nil {
-			return e, fmt.Errorf("--expires %q: use a date like 2026-12-31", l.expires)
+		e.Expires = strings.TrimSpace(l.expires)
+		if e.Expires == "" {
+			return e, errors.New("--expires: give a date like 2026-12-31 (--no-expiry removes the expiry)")
 		}
-		e.expires = strings.TrimSpace(l.expires)
 	}
 	if changed("note") {
-		e.note = &l.note
+		e.Note = &l.note
 	}
-	e.noBudget, e.noExpiry = l.noBudget, l.noExpiry
-	switch {
-	case e.noBudget && (e.budget != nil || e.period != nil):
-		return e, errors.New("--no-budget and --budget/--period: give one or the other")
-	case e.noExpiry && e.expires != "":
-		return e, errors.New("--no-expiry and --expires: give one or the other")
-	}
-	return e, nil
+	e.NoBudget, e.NoExpiry = l.noBudget, l.noExpiry
+	return e, e.Check()
 }
 
-// apply changes c and returns a warning for an expiry already past.
-func (e clientEdit) apply(c *clients.Client, loc *time.Location, now time.Time) (warning string, err error) {
-	if e.models != nil {
-		c.Models = *e.models
+// clientAdmin edits clients in db and announces each change to running
+// servers (README, "多实例").
+func clientAdmin(db *store.DB, d dbDeps, errOut io.Writer) clientadmin.Admin {
+	return clientadmin.Admin{Store: db, Location: db.Location(), Changed: func(ctx context.Context) {
+		d.announce(ctx, errOut, changes.Clients)
+	}}
+}
+
+// refused marks an edit the checks refused; other errors pass as they are.
+func refused(err error) error {
+	if clientadmin.IsInvalid(err) {
+		return fmt.Errorf("refused: %w", err)
 	}
-	if e.rpm != nil {
-		c.RPM = *e.rpm
-	}
-	if e.tpm != nil {
-		c.TPM = *e.tpm
-	}
-	if e.budget != nil {
-		b := *e.budget
-		c.Budget = &b
-	}
-	if e.period != nil {
-		c.Period = *e.period
-	}
-	if e.noBudget {
-		c.Budget, c.Period = nil, ""
-	}
-	if e.expires != "" {
-		exp, err := clients.ExpiryFromDate(e.expires, loc)
-		if err != nil {
-			return "", fmt.Errorf("--expires: %w", err)
-		}
-		c.ExpiresAt = &exp
-		if !exp.After(now) {
-			warning = fmt.Sprintf("--expires %s is in the past: the key of %s is expired from now on", e.expires, c.Name)
-		}
-	}
-	if e.noExpiry {
-		c.ExpiresAt = nil
-	}
-	if e.note != nil {
-		c.Note = *e.note
-	}
-	switch {
-	case c.Budget != nil && c.Period == "":
-		return "", errors.New("a budget needs --period day, week, month or total")
-	case c.Budget == nil && c.Period != "":
-		return "", errors.New("--period needs a --budget")
-	}
-	return warning, c.Validate()
+	return notFound(err)
 }
 
 // clientName checks a NAME argument.

@@ -141,7 +141,7 @@ func TestClientsFlagsAreChecked(t *testing.T) {
 
 	// update: a period alone needs a budget; then --models "" clears the list.
 	_, _, err = e.runAll(t, "clients", "update", "old", "--period", "day")
-	require.ErrorContains(t, err, "needs a --budget")
+	require.ErrorContains(t, err, "needs a budget")
 	_, _, err = e.runAll(t, "clients", "update", "old", "--models", "a*,b", "--budget", "5", "--period", "week", "--no-expiry")
 	require.NoError(t, err)
 	out, _, err = e.runAll(t, "clients", "show", "old", "--json")

@@ -1,13 +1,12 @@
 package cmd
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aigw/aigw/internal/clientadmin"
 	"github.com/aigw/aigw/internal/clients"
-	"github.com/aigw/aigw/internal/store"
 )
 
 // ---- the view of a client (list, show, JSON) ----
@@ -32,13 +31,7 @@ type clientView struct {
 	Requests    *int64     `json:"requests,omitempty"`
 }
 
-type clientUsage struct {
-	since    time.Time
-	spent    float64
-	requests int64
-}
-
-func newClientView(c clients.Client, loc *time.Location, now time.Time, u *clientUsage) clientView {
+func newClientView(c clients.Client, loc *time.Location, now time.Time, u *clientadmin.Usage) clientView {
 	v := clientView{Name: c.Name, KeyHint: c.KeyHint, Models: c.Models, RPM: c.RPM, TPM: c.TPM,
 		Budget: c.Budget, Period: c.Period, ExpiresAt: c.ExpiresAt, State: clientState(c, now),
 		CreatedAt: c.CreatedAt.In(loc), Note: c.Note}
@@ -50,9 +43,9 @@ func newClientView(c clients.Client, loc *time.Location, now time.Time, u *clien
 		v.ExpiresAt = &e
 	}
 	if u != nil {
-		v.Spent, v.Requests = &u.spent, &u.requests
-		if !u.since.IsZero() {
-			v.PeriodStart = &u.since
+		v.Spent, v.Requests = &u.Spend, &u.Requests
+		if !u.PeriodStart.IsZero() {
+			v.PeriodStart = &u.PeriodStart
 		}
 	}
 	return v
@@ -67,16 +60,6 @@ func clientState(c clients.Client, now time.Time) string {
 	default:
 		return "active"
 	}
-}
-
-// usage reads a client's spend in its budget period (all time without one).
-func usage(ctx context.Context, db *store.DB, c clients.Client, now time.Time) (*clientUsage, error) {
-	since := clients.PeriodStart(c.Period, now, db.Location())
-	spent, n, err := db.ClientSpend(ctx, c.Name, since)
-	if err != nil {
-		return nil, err
-	}
-	return &clientUsage{since: since, spent: spent, requests: n}, nil
 }
 
 func (v clientView) modelsText() string {

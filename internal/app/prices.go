@@ -51,6 +51,10 @@ func (b *PriceBook) load() (*pricing.Table, error) {
 	return t, nil
 }
 
+// Currency is the currency of the table in force (the admin API's
+// overview shows it beside costs).
+func (b *PriceBook) Currency() string { return b.table.Load().Currency() }
+
 // Table is the table in force.
 func (b *PriceBook) Table() *pricing.Table { return b.table.Load() }
 

@@ -178,6 +178,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		DatabaseHealth: dbHealth,
 		Prices:         prices,
 		Clients:        clientBook,
+		Admin:          conn,
 		Redis:          rdb,
 		RedisPrefix:    cfg.Redis.KeyPrefix,
 		RedisFailOpen:  cfg.Redis.FailOpen,

@@ -131,7 +131,18 @@ type Provider struct {
 	// allowlist) forwarded to this provider, e.g. "/files" or
 	// "/fine_tuning/*" (a trailing /* takes every path below).
 	PassthroughPaths []string `mapstructure:"passthrough_paths"`
+	// Responses is how an openai provider serves POST /v1/responses:
+	// ResponsesNative passes it through (the default), ResponsesChat
+	// converts it to Chat Completions (docs/responses.md). anthropic
+	// providers always convert it to Messages.
+	Responses string `mapstructure:"responses"`
 }
+
+// The values of a provider's responses setting.
+const (
+	ResponsesNative = "native"
+	ResponsesChat   = "chat"
+)
 
 // Defaults applied when a value is absent.
 const (
@@ -303,6 +314,10 @@ func (c *Config) applyProviderDefaults() {
 		if p.DefaultMaxTokens == 0 && p.Type == TypeAnthropic {
 			p.DefaultMaxTokens = DefaultAnthropicMaxToks
 		}
+		p.Responses = strings.ToLower(strings.TrimSpace(p.Responses))
+		if p.Responses == "" && p.Type == TypeOpenAI {
+			p.Responses = ResponsesNative
+		}
 	}
 	if c.Database.DSN == "" && (c.Database.Driver == "" || c.Database.Driver == DefaultDriver) {
 		c.Database.DSN = DefaultSQLiteDSN
@@ -404,6 +419,12 @@ func (c *Config) Validate() error {
 			bad(key("type"), "is required (openai or anthropic)")
 		default:
 			bad(key("type"), "unknown type %q (use openai or anthropic)", p.Type)
+		}
+		switch {
+		case p.Type == TypeAnthropic && p.Responses != "":
+			bad(key("responses"), "applies to openai providers only: an anthropic provider always serves /v1/responses by converting it to Messages; remove the setting")
+		case p.Type == TypeOpenAI && p.Responses != ResponsesNative && p.Responses != ResponsesChat:
+			bad(key("responses"), "unknown value %q (use \"native\" to pass /v1/responses through, or \"chat\" to convert it to Chat Completions for services without the Responses API)", p.Responses)
 		}
 		if u, err := url.Parse(p.BaseURL); p.BaseURL == "" {
 			bad(key("base_url"), "is required")

@@ -73,6 +73,15 @@ headers = { "OpenAI-Organization" = "org-x" }
 	assert.Equal(t, 5*time.Second, pr.Timeout)
 	assert.Equal(t, 4096, pr.DefaultMaxTokens)
 	assert.Equal(t, "org-x", pr.Headers["openai-organization"])
+	assert.Empty(t, pr.Responses, "anthropic providers have no responses mode")
+}
+
+func TestResponsesModeDefaultsToNative(t *testing.T) {
+	cfg, err := Load(writeConfig(t, minimal+strings.Replace(strings.Replace(minimal, `name = "openai"`, `name = "deepseek"`, 1),
+		`type = "openai"`, "type = \"openai\"\nresponses = \" Chat \"", 1)))
+	require.NoError(t, err)
+	assert.Equal(t, ResponsesNative, cfg.Providers[0].Responses)
+	assert.Equal(t, ResponsesChat, cfg.Providers[1].Responses, "trimmed and lower-cased")
 }
 
 func TestLoadErrorsNameFileKeyAndReason(t *testing.T) {
@@ -96,6 +105,8 @@ func TestLoadErrorsNameFileKeyAndReason(t *testing.T) {
 		{"bad driver", minimal + "\n[database]\ndriver = \"mysql\"\n", []string{"database.driver", `unknown driver "mysql"`}},
 		{"bad zone", minimal + "\n[database]\ntimezone = \"Mars/Base\"\n", []string{"database.timezone"}},
 		{"bad trusted proxy", minimal + "\n[server]\ntrusted_proxies = [\"10.0.0.0/33\"]\n", []string{"server.trusted_proxies[0]", "neither an IP"}},
+		{"unknown responses mode", strings.Replace(minimal, `type = "openai"`, "type = \"openai\"\nresponses = \"convert\"", 1), []string{"providers[0] (openai).responses", `unknown value "convert"`, `"chat"`}},
+		{"responses on anthropic", strings.Replace(minimal, `type = "openai"`, "type = \"anthropic\"\nresponses = \"chat\"", 1), []string{"providers[0] (openai).responses", "always serves /v1/responses by converting"}},
 		{"slash in name", strings.Replace(minimal, `name = "openai"`, `name = "a/b"`, 1), []string{"providers[0] (a/b).name", "no '/'"}},
 	}
 	for _, tc := range cases {

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aigw/aigw/internal/catalog"
+	"github.com/aigw/aigw/internal/changes"
 	"github.com/aigw/aigw/internal/provider"
 )
 
@@ -210,21 +211,29 @@ func (s *Server) handleAdminAdd(c *gin.Context) {
 // may hold slashes. A provider no longer in the config may still be
 // cleaned up.
 func (s *Server) handleAdminRemove(c *gin.Context) {
+	if s.removeModel(c) {
+		c.JSON(http.StatusOK, gin.H{"provider": c.Param("provider"), "model": strings.TrimPrefix(c.Param("model"), "/"), "removed": true})
+	}
+}
+
+// removeModel removes the catalog model the path names; false after it
+// answered with an error.
+func (s *Server) removeModel(c *gin.Context) bool {
 	if s.catalog == nil {
 		writeError(c, formatOpenAI, newAPIError(http.StatusServiceUnavailable, codeCatalogDisabled,
 			"the model catalog is unavailable: this gateway runs without a database"))
-		return
+		return false
 	}
 	prov := c.Param("provider")
 	model := strings.TrimPrefix(c.Param("model"), "/")
 	if model == "" {
 		writeError(c, formatOpenAI, newAPIError(http.StatusBadRequest, codeMissingModel, "give the model: DELETE /models/{provider}/{model}"))
-		return
+		return false
 	}
 	removed, err := s.catalog.RemoveCachedModel(c.Request.Context(), prov, model)
 	if err != nil {
 		writeError(c, formatOpenAI, newAPIError(http.StatusInternalServerError, codeInternal, fmt.Sprintf("remove %s/%s: %v", prov, model, err)))
-		return
+		return false
 	}
 	if !removed {
 		msg := fmt.Sprintf("%s/%s is not in the model catalog", prov, model)
@@ -232,17 +241,22 @@ func (s *Server) handleAdminRemove(c *gin.Context) {
 			msg += "; it is a static model: remove it from the provider's models in the config file"
 		}
 		writeError(c, formatOpenAI, newAPIError(http.StatusNotFound, codeModelNotFound, msg))
-		return
+		return false
 	}
 	s.reloadCatalog(c.Request.Context())
 	s.log.Info("admin: model removed", "provider", prov, "model", model)
-	c.JSON(http.StatusOK, gin.H{"provider": prov, "model": model, "removed": true})
+	return true
 }
 
 // reloadCatalog makes this gateway route with the change at once; other
-// instances see it on their next catalog poll.
+// instances hear of it over Redis within a second (README, "多实例"), or
+// see it on their next catalog poll.
 func (s *Server) reloadCatalog(ctx context.Context) {
-	if err := catalog.LoadInto(context.WithoutCancel(ctx), s.catalog, s.reg); err != nil && !errors.Is(err, context.Canceled) {
+	ctx = context.WithoutCancel(ctx)
+	if err := catalog.LoadInto(ctx, s.catalog, s.reg); err != nil && !errors.Is(err, context.Canceled) {
 		s.log.Warn("admin: reload the model catalog", "error", err)
+	}
+	if err := changes.Publish(ctx, s.redis, s.redisPrefix, changes.Catalog); err != nil {
+		s.log.Warn("admin: announce the catalog change; other instances see it at their next poll", "error", err)
 	}
 }

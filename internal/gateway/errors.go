@@ -13,6 +13,9 @@ import (
 const (
 	formatOpenAI    = "openai"
 	formatAnthropic = "anthropic"
+	// formatResponses is the OpenAI Responses API: OpenAI's error shape,
+	// its own stream events; logged as inbound_format "responses".
+	formatResponses = "responses"
 )
 
 // apiError is an error the gateway itself answers with.

@@ -24,6 +24,8 @@ func (s *Server) dispatchPost(c *gin.Context, rs *reqState, path string) {
 		s.handleMessages(c, rs)
 	case "/messages/count_tokens":
 		s.handleCountTokens(c, rs)
+	case "/responses":
+		s.handleResponses(c, rs)
 	default:
 		s.handlePassthrough(c, rs, path)
 	}

@@ -17,6 +17,9 @@ type limiter interface {
 	// seedSpend sets what a client spent in its period before this
 	// process counted, unless the count already knows more.
 	seedSpend(ctx context.Context, name string, periodStart time.Time, spend float64)
+	// spent is what the count holds of a client's spend in the period
+	// that started at periodStart (0 when it knows nothing of it).
+	spent(ctx context.Context, name string, periodStart time.Time) (float64, error)
 }
 
 // limitWindow is the span of the rpm and tpm limits (README, "客户端密钥").
@@ -167,4 +170,15 @@ func (l *clientLimits) seedSpend(_ context.Context, name string, periodStart tim
 	u := l.usageLocked(name)
 	u.enterPeriod(periodStart)
 	u.spend = max(u.spend, spend)
+}
+
+// spent is the client's spend counted in this process for the period.
+func (l *clientLimits) spent(_ context.Context, name string, periodStart time.Time) (float64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	u := l.m[name]
+	if u == nil || !u.periodStart.Equal(periodStart) {
+		return 0, nil
+	}
+	return u.spend, nil
 }

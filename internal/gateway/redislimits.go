@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -149,4 +150,16 @@ func (l *redisLimits) seedSpend(ctx context.Context, name string, periodStart ti
 		ttl = 32 * 24 * time.Hour
 	}
 	_ = l.rdb.SetNX(ctx, l.keys(name, periodStart)[2], strconv.FormatFloat(spend, 'f', -1, 64), ttl).Err()
+}
+
+// spent reads the period's spend shared by every instance.
+func (l *redisLimits) spent(ctx context.Context, name string, periodStart time.Time) (float64, error) {
+	v, err := l.rdb.Get(ctx, l.keys(name, periodStart)[2]).Float64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redis: spend of client %q: %w", name, err)
+	}
+	return v, nil
 }

@@ -183,6 +183,8 @@ func (s *Server) openRow(c *gin.Context) *reqState {
 	if strings.HasPrefix(path, "/v1/messages") ||
 		(strings.HasPrefix(path, "/v1/models") && c.GetHeader("anthropic-version") != "") {
 		rs.format = formatAnthropic
+	} else if path == "/v1/responses" {
+		rs.format = formatResponses
 	}
 	rs.row = store.RequestLog{
 		RequestID:     rs.id,

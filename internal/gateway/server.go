@@ -60,6 +60,9 @@ type Options struct {
 	Prices Pricer
 	// Clients are the client keys; nil means static [auth] keys only.
 	Clients ClientDirectory
+	// Admin is the database behind /admin/api/ (docs/admin-api.md); nil
+	// leaves its clients, overview and logs answering 503.
+	Admin AdminStore
 	// Redis, when set, counts client limits in Redis (README, "多实例"),
 	// shared by every instance using it; keys start with RedisPrefix.
 	// RedisFailOpen: while it is unreachable, admit without limits.
@@ -112,6 +115,7 @@ type Server struct {
 	readTimeout time.Duration
 	location    *time.Location
 	engine      *gin.Engine
+	api         *adminAPI
 
 	// shutdown is cancelled by Interrupt; every /v1 request's context
 	// follows it. inflight counts the /v1 handlers running.
@@ -143,6 +147,7 @@ func New(opts Options) *Server {
 		maxResponse: int64(opts.Config.Server.MaxResponseMB) << 20,
 		readTimeout: opts.Config.Server.ReadTimeout,
 		location:    opts.Config.Location(),
+		api:         newAdminAPI(opts.Admin),
 	}
 	s.shutdown, s.endRequests = context.WithCancel(context.Background())
 	if s.maxResponse <= 0 {
@@ -207,6 +212,7 @@ func (s *Server) routes() *gin.Engine {
 	plain.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	plain.GET("/readyz", s.handleReady)
 	s.registerAdmin(plain)
+	s.registerAdminAPI(plain)
 	s.registerUI(plain)
 	if s.metrics != nil {
 		plain.GET("/metrics", gin.WrapH(s.metrics.Handler()))

@@ -130,6 +130,7 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 			}
 			lastErr = newAPIError(http.StatusBadGateway, codeUpstreamError,
 				fmt.Sprintf("provider %s is unreachable (%s); check its base_url and that the upstream is up", p.Name, connFailure(err)))
+			key.NoteError("unreachable: "+connFailure(err), time.Now())
 			s.log.Warn("upstream attempt failed", "provider", p.Name, "key", key.Hint, "attempt", attempt, "error", s.reg.Redact(err.Error()))
 			continue
 		}
@@ -140,6 +141,7 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 		switch {
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
 			invalid := keyInvalid(resp.errBody)
+			key.NoteError(fmt.Sprintf("%d %s", status, http.StatusText(status)), time.Now())
 			if key.RefusedAuth(call.route.UpstreamModel, invalid) {
 				s.log.Warn("upstream refused a key; set aside until a probe finds it working",
 					"provider", p.Name, "key", key.Hint, "status", status)
@@ -150,6 +152,7 @@ func (s *Server) send(ctx context.Context, rs *reqState, call *upstreamCall) (*u
 			}
 		case status == http.StatusTooManyRequests:
 			d := key.CoolDown(time.Now(), retryAfter(resp.Header, time.Now()))
+			key.NoteError(fmt.Sprintf("429 Too Many Requests (cooling down %s)", d.Round(time.Second)), time.Now())
 			s.log.Warn("upstream rate-limited a key; cooling down", "provider", p.Name, "key", key.Hint, "for", d)
 			s.shareCoolDown(p, key, d)
 		case status < 400:

@@ -30,6 +30,9 @@ type Key struct {
 	// refusedModel is the model of the last 401/403 that did not say the
 	// key itself was invalid; a refusal on a second model sets the key aside.
 	refusedModel string
+	// lastError is the last error noted for the key (NoteError).
+	lastError   string
+	lastErrorAt time.Time
 }
 
 // Usable reports whether the key may be picked at now.
