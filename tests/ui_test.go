@@ -236,7 +236,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 		// Enable, rotate (confirmed in a dialog: a new key shown once), delete.
 		b.run("enable", chromedp.Click(chromedp.CSS(`tr[data-client="webtest"] button[data-action=enable]`)))
-		b.waitText(`tr[data-client="webtest"]`, "启用")
+		b.waitFor("the client enabled", func() bool { return b.count(`tr[data-client="webtest"] button[data-action=disable]`) == 1 })
 		b.run("rotate", chromedp.Click(chromedp.CSS(`tr[data-client="webtest"] button[data-action=rotate]`)))
 		b.waitText(".dialog", "轮换客户端 webtest 的密钥")
 		b.run("confirm", chromedp.Click(chromedp.CSS(".dialog .btn.danger")))
