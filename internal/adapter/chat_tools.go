@@ -171,6 +171,15 @@ func writeChatToolChoice(w *jw, tc, parallel gjson.Result, userTools int, jsonMo
 	if err != nil {
 		return err
 	}
+	writeAnthropicToolChoice(w, typ, name, parallel.Type == gjson.False, userTools, jsonMode, thinking)
+	return nil
+}
+
+// writeAnthropicToolChoice writes an Anthropic tool_choice (typ auto, any,
+// none or tool with name; "" for none given) once the tools are written:
+// the choice only applies to the client's own tools, JSON mode forces its
+// tool when the client has none, and thinking cannot force a tool.
+func writeAnthropicToolChoice(w *jw, typ, name string, noParallel bool, userTools int, jsonMode, thinking bool) {
 	if userTools == 0 {
 		// tool_choice only applies to the client's tools.
 		typ, name = "", ""
@@ -182,12 +191,12 @@ func writeChatToolChoice(w *jw, tc, parallel gjson.Result, userTools int, jsonMo
 		// "Thinking may not be enabled when tool_choice forces tool use."
 		typ, name = "auto", ""
 	}
-	disableParallel := parallel.Type == gjson.False && typ != "none"
+	disableParallel := noParallel && typ != "none"
 	if disableParallel && typ == "" {
 		typ = "auto"
 	}
 	if typ == "" {
-		return nil
+		return
 	}
 	w.key("tool_choice")
 	w.open()
@@ -202,7 +211,6 @@ func writeChatToolChoice(w *jw, tc, parallel gjson.Result, userTools int, jsonMo
 		w.bool(true)
 	}
 	w.close()
-	return nil
 }
 
 // chatToolChoice reads tool_choice as an Anthropic choice type and name.

@@ -62,6 +62,11 @@ type ResponsesMeta struct {
 	// Thinking: reasoning was asked of the upstream (Anthropic thinking or
 	// reasoning_effort).
 	Thinking bool
+	// JSONMode (Messages only): text.format asked for JSON and the request
+	// carries the json_tool_call tool (as direction A does for
+	// response_format); that tool's input is the answer's output text, as
+	// in MessagesToChatResponse with ChatMeta.JSONMode.
+	JSONMode bool
 
 	// ResponseID is the response object's id ("resp_…"); the gateway sets
 	// it after the request conversion. Empty: a random one.

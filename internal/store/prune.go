@@ -2,15 +2,25 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
 
 // Prune deletes rows created before olderThan, batch rows per statement,
 // so that a large delete never holds the write lock for long (the writer
-// and other instances keep writing between batches). It returns how many
-// rows were deleted.
+// and other instances keep writing between batches), then the rollup rows
+// whose whole bucket is older than olderThan (pruneRollups). It returns how
+// many log rows were deleted.
 func (db *DB) Prune(ctx context.Context, olderThan time.Time, batch int) (int64, error) {
+	n, err := db.pruneLogs(ctx, olderThan, batch)
+	if err != nil {
+		return n, err
+	}
+	return n, db.pruneRollups(ctx, olderThan)
+}
+
+func (db *DB) pruneLogs(ctx context.Context, olderThan time.Time, batch int) (int64, error) {
 	if batch <= 0 {
 		batch = 1000
 	}
@@ -36,6 +46,40 @@ func (db *DB) Prune(ctx context.Context, olderThan time.Time, batch int) (int64,
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// pruneRollups deletes the rollup rows (rollups.go) whose whole bucket
+// lies before olderThan. The bucket that holds the cut stays whole: it
+// still counts rows just deleted, rather than losing rows still logged.
+// A day of buckets per statement keeps each delete short.
+func (db *DB) pruneRollups(ctx context.Context, olderThan time.Time) error {
+	cut := olderThan.Unix()
+	for _, table := range []string{"request_rollups", "request_rollup_totals"} {
+		grains := rollupDimGrains[:]
+		if table == "request_rollup_totals" {
+			grains = rollupTotalGrains[:]
+		}
+		for _, g := range grains {
+			// Buckets [bucket, bucket+g) entirely before cut.
+			end := cut - g + 1
+			var first sql.NullInt64
+			if err := db.write.WithContext(ctx).Raw("SELECT MIN(bucket) FROM "+table+" WHERE grain = ?", g).
+				Scan(&first).Error; err != nil {
+				return fmt.Errorf("prune %s: %w", table, err)
+			}
+			for from := first.Int64; first.Valid && from < end; from += grainDay {
+				res := db.write.WithContext(ctx).Exec("DELETE FROM "+table+" WHERE grain = ? AND bucket >= ? AND bucket < ?",
+					g, from, min(from+grainDay, end))
+				if res.Error != nil {
+					return fmt.Errorf("prune %s older than %s: %w", table, olderThan.In(db.loc).Format(TimeLayout), res.Error)
+				}
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("prune %s: %w", table, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // RunRetention deletes rows older than days, now and then every period,

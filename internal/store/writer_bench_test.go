@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -79,4 +80,53 @@ func BenchmarkWriterThroughputSQLite(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*rowsPerOp)/time.Since(start).Seconds(), "rows/s")
+}
+
+// BenchmarkInsertBatchSQLite is one writer batch (256 rows, no bodies)
+// inserted with its rollups, per row: "same-key" rows share a model,
+// provider and client (one rollup row per minute), "varied" rows spread
+// over 6 models, 3 providers and 8 clients (dozens of rollup rows a batch).
+func BenchmarkInsertBatchSQLite(b *testing.B) {
+	for _, varied := range []bool{false, true} {
+		name := "same-key"
+		if varied {
+			name = "varied"
+		}
+		b.Run(name, func(b *testing.B) {
+			db := mustOpen(b, sqliteConfig(b))
+			ctx := context.Background()
+			const batch = 256
+			rows := make([]*RequestLog, batch)
+			b.ResetTimer()
+			cpu0 := processCPU(b)
+			for op := range b.N {
+				for i := range rows {
+					n := op*batch + i
+					r := sampleRow(n)
+					r.RequestBody, r.ResponseBody = "", ""
+					r.CreatedAt = r.CreatedAt.Add(-time.Duration(n) * time.Second).Add(time.Duration(n) * 50 * time.Millisecond)
+					if varied {
+						r.RequestedModel = []string{"gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "deepseek-chat", "qwen-max", "o3"}[n%6]
+						r.Provider = []string{"openai", "azure", "anthropic"}[n%3]
+						r.Client = []string{"", "alice", "bob", "carol", "dave", "erin", "frank", "grace"}[(n/7)%8]
+					}
+					rows[i] = r
+				}
+				if _, err := db.insertLogs(ctx, rows); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// CPU time, not wall time: on a busy machine it is the steadier figure.
+			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N*batch), "cpu-ns/row")
+		})
+	}
+}
+
+// processCPU is the CPU time the process used so far (user and system).
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
