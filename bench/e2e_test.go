@@ -66,7 +66,14 @@ type = "anthropic"
 base_url = %q
 api_keys = ["mock-key-a"]
 models = ["claude-mock-sonnet-4-5"]
-`, gatewayKey, filepath.Join(dir, "aigw.db"), up.URL, up.URL)
+[[providers]]
+name = "mock-chat"
+type = "openai"
+base_url = "%s/v1"
+api_keys = "mock-key-1"
+models = ["mock-gpt-4o"]
+responses = "chat"
+`, gatewayKey, filepath.Join(dir, "aigw.db"), up.URL, up.URL, up.URL)
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		b.Fatal(err)
 	}
@@ -253,6 +260,16 @@ func BenchmarkEndToEnd(b *testing.B) {
 		ck := map[string]string{"Authorization": "Bearer " + r.clientKey}
 		r.pair(b, &call{r.gw.URL + "/v1/chat/completions", []byte(withModel(smallChat, "mock-openai/mock-gpt-4o")), gw, `"usage"`},
 			&call{r.gw.URL + "/v1/chat/completions", []byte(withModel(smallChat, "mock-openai/mock-gpt-4o")), ck, `"usage"`})
+	})
+	// The Responses API served by a chat-only provider: the same upstream
+	// chat stream as "stream", converted to Responses events, against that
+	// stream relayed as is; both through the gateway. (cpu-us/op of this
+	// minus the direct call) / (that of "stream" minus the direct call) is
+	// the conversion's CPU per event relative to the relay's (issue 17: at
+	// most 1.5; docs/benchmark.md).
+	b.Run("responses-stream", func(b *testing.B) {
+		r.pair(b, &call{r.gw.URL + "/v1/chat/completions", []byte(withModel(streamBody, "mock-openai/mock-gpt-4o")), gw, "[DONE]"},
+			&call{r.gw.URL + "/v1/responses", []byte(responsesStreamBody), gw, "response.completed"})
 	})
 	b.Run("body1MB", func(b *testing.B) {
 		r.pair(b, &call{r.mock.URL + "/v1/chat/completions", big, oai, `"usage"`},

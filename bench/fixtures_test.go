@@ -18,6 +18,12 @@ const smallChat = `{"model":"mock-gpt-4o","messages":[{"role":"system","content"
 	`{"role":"user","content":"Write one sentence about what an AI gateway does between a client and an upstream model provider, and why it should add little latency."}],` +
 	`"max_tokens":128,"temperature":0.2,"user":"bench"}`
 
+// responsesStreamBody is smallChat as a Responses API request, streamed, for
+// the provider whose /v1/responses is converted to Chat Completions.
+const responsesStreamBody = `{"model":"mock-chat/mock-gpt-4o","instructions":"You are a helpful assistant. Answer briefly.",` +
+	`"input":[{"role":"user","content":[{"type":"input_text","text":"Write one sentence about what an AI gateway does between a client and an upstream model provider, and why it should add little latency."}]}],` +
+	`"max_output_tokens":128,"temperature":0.2,"user":"bench","stream":true,"store":false}`
+
 // smallMessages is the same request in Anthropic's shape (direction B input).
 const smallMessages = `{"model":"claude-mock-sonnet-4-5","system":"You are a helpful assistant. Answer briefly.","messages":[` +
 	`{"role":"user","content":"Write one sentence about what an AI gateway does between a client and an upstream model provider, and why it should add little latency."}],` +

@@ -32,7 +32,7 @@ func codexBinary(t *testing.T) string {
 // command through Codex's own shell tool, then reports what the tool
 // returned. The command computes its output, so the answer proves that
 // Codex ran it, not that the model echoed it.
-func codexScript(callID string) func(req gjson.Result) scriptedReply {
+func codexScript(callID, signature string) func(req gjson.Result) scriptedReply {
 	return func(req gjson.Result) scriptedReply {
 		if res := lastToolResult(req, callID); res != "" {
 			printed := "nothing"
@@ -61,10 +61,14 @@ func codexScript(callID string) func(req gjson.Result) scriptedReply {
 		if !names["exec_command"] {
 			name = "shell"
 		}
-		return scriptedReply{blocks: []scriptedBlock{
+		blocks := []scriptedBlock{
 			{kind: "text", text: "Running it."},
 			{kind: "tool", toolID: callID, toolName: name, toolArgs: args},
-		}, stop: "tool", input: 900, output: 30}
+		}
+		if signature != "" && req.Get("thinking").Exists() {
+			blocks = append([]scriptedBlock{{kind: "thinking", text: "The user wants the shell output.", signature: signature}}, blocks...)
+		}
+		return scriptedReply{blocks: blocks, stop: "tool", input: 900, output: 30}
 	}
 }
 
@@ -74,23 +78,32 @@ func codexScript(callID string) func(req gjson.Result) scriptedReply {
 // shell tool, run the command, send the output back and print the answer.
 func TestCodexCLIRunsAShellCommandThroughAigw(t *testing.T) {
 	codex := codexBinary(t)
-	for _, tg := range []struct{ name, model, callID string }{
-		{"claude", "claude/claude-sonnet-4-5", "toolu_codex1"},
-		{"chat", "deepseek/deepseek-chat", "call_codex1"},
+	const signature = "EqoBCkgIBxABGAIiQL-codex-thinking-signature=="
+	for _, tg := range []struct{ name, model, callID, effort string }{
+		{"claude", "claude/claude-sonnet-4-5", "toolu_codex1", ""},
+		// With reasoning, Claude thinks before the tool call; the signed
+		// thinking block must come back, unchanged, in the next turn
+		// (Codex keeps it as the reasoning item's encrypted_content).
+		{"claude thinking", "claude/claude-sonnet-4-5", "toolu_codex2", "medium"},
+		{"chat", "deepseek/deepseek-chat", "call_codex1", ""},
 	} {
 		t.Run(tg.name, func(t *testing.T) {
-			gw, cu, du := responsesGateway(t, codexScript(tg.callID))
+			gw, cu, du := responsesGateway(t, codexScript(tg.callID, signature))
 			home, work := t.TempDir(), t.TempDir()
+			effort := ""
+			if tg.effort != "" {
+				effort = fmt.Sprintf("model_reasoning_effort = %q\nmodel_reasoning_summary = \"auto\"\n", tg.effort)
+			}
 			require.NoError(t, os.WriteFile(filepath.Join(home, "config.toml"), []byte(fmt.Sprintf(`
 model = %q
 model_provider = "aigw"
-
+%s
 [model_providers.aigw]
 name = "aigw"
 base_url = "%s/v1"
 env_key = "AIGW_API_KEY"
 wire_api = "responses"
-`, tg.model, gw.URL)), 0o600))
+`, tg.model, effort, gw.URL)), 0o600))
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			last := filepath.Join(work, "last.txt")
@@ -102,16 +115,25 @@ wire_api = "responses"
 			require.NoError(t, err, "codex exec failed:\n%s", out)
 			answer, err := os.ReadFile(last)
 			require.NoError(t, err, "codex wrote no last message:\n%s", out)
+			t.Logf("codex exec:\n%s", out)
 			assert.Contains(t, string(answer), "aigw-codex-42", "codex output:\n%s", out)
 
 			up := du
-			if tg.name == "claude" {
+			if strings.HasPrefix(tg.name, "claude") {
 				up = cu
 			}
 			reqs := up.requests()
 			require.GreaterOrEqual(t, len(reqs), 2, "a tool call and the turn after it")
 			assert.Contains(t, lastToolResult(gjson.ParseBytes(reqs[len(reqs)-1].Body), tg.callID), "aigw-codex-42",
 				"the tool's real output went back upstream")
+			if tg.effort != "" {
+				first, next := gjson.ParseBytes(reqs[0].Body), gjson.ParseBytes(reqs[len(reqs)-1].Body)
+				assert.True(t, first.Get("thinking").Exists(), "reasoning effort turned thinking on: %s", reqs[0].Body)
+				assistant := next.Get(`messages.#(role=="assistant").content`)
+				assert.Equal(t, "thinking", assistant.Get("0.type").String(), "turn two: %s", reqs[len(reqs)-1].Body)
+				assert.Equal(t, signature, assistant.Get("0.signature").String())
+				assert.Equal(t, "tool_use", assistant.Get("#(type==\"tool_use\").type").String())
+			}
 			for _, r := range gw.Logs.waitRows(t, len(reqs)) {
 				assert.Equal(t, "responses", r.InboundFormat)
 				assert.Equal(t, 200, r.StatusCode, r.Error)

@@ -22,6 +22,11 @@
 //   - chat_response.go, messages_response.go: non-stream answers.
 //   - chat_stream.go, messages_stream.go, stream.go: streams, including
 //     what happens to a malformed upstream stream.
+//   - responses.go: the contract of the OpenAI Responses API conversion
+//     (docs/responses.md); responses_answer.go, responses_object.go,
+//     responses_stream*.go, responses_custom.go, responses_scan.go,
+//     responses_errors.go: its answer side, a Chat Completions or Messages
+//     answer, whole or streamed, to a Responses object or event stream.
 //   - errors.go, usage.go, tokens.go, ids.go, jsonw.go: error bodies,
 //     usage accounting, the count_tokens estimate, ids and names, and the
 //     JSON writer.

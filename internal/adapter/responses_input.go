@@ -55,13 +55,13 @@ func (r *respInput) read(input gjson.Result) error {
 	return err
 }
 
-// respItem holds the members of an input item the conversion reads.
-type respItem struct {
+// inputItem holds the members of an input item the conversion reads.
+type inputItem struct {
 	typ, role, content, callID, name, namespace, arguments, input, output, encrypted, tools gjson.Result
 }
 
-func readRespItem(item gjson.Result) respItem {
-	var it respItem
+func readInputItem(item gjson.Result) inputItem {
+	var it inputItem
 	item.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "type":
@@ -94,7 +94,7 @@ func readRespItem(item gjson.Result) respItem {
 
 // item converts one input item.
 func (r *respInput) item(item gjson.Result, param string) error {
-	it := readRespItem(item)
+	it := readInputItem(item)
 	switch typ := it.typ.Str; typ {
 	case "message", "":
 		if typ == "" && !it.role.Exists() {
@@ -122,7 +122,7 @@ func (r *respInput) item(item gjson.Result, param string) error {
 	return nil
 }
 
-func (r *respInput) message(it *respItem, param string) error {
+func (r *respInput) message(it *inputItem, param string) error {
 	switch role := it.role.Str; role {
 	case "system", "developer":
 		return r.systemMessage(it.content, param)
@@ -286,7 +286,7 @@ func (r *respInput) file(p gjson.Result, param string) (block, error) {
 
 // call converts a function_call or custom_tool_call into a tool call of
 // an assistant turn, under the upstream name of the client's tool.
-func (r *respInput) call(it *respItem, param string) error {
+func (r *respInput) call(it *inputItem, param string) error {
 	if it.callID.Type != gjson.String || it.callID.Str == "" {
 		return badRequest(param+".call_id", "%s needs a call_id", it.typ.Str)
 	}
@@ -325,7 +325,7 @@ func (r *respInput) call(it *respItem, param string) error {
 
 // output converts a function_call_output or custom_tool_call_output into
 // a tool result of a user turn; output is a string or an array of parts.
-func (r *respInput) output(it *respItem, param string) error {
+func (r *respInput) output(it *inputItem, param string) error {
 	if it.callID.Type != gjson.String || it.callID.Str == "" {
 		return badRequest(param+".call_id", "%s needs a call_id", it.typ.Str)
 	}
@@ -391,7 +391,7 @@ func anthropicToolResult(id, text string, parts []block) []byte {
 // holds a Claude thinking block) back into that block, for Messages only;
 // every other reasoning item is dropped: OpenAI's encrypted reasoning
 // cannot be read elsewhere, and summaries are not the model's thinking.
-func (r *respInput) reasoning(it *respItem) {
+func (r *respInput) reasoning(it *inputItem) {
 	if r.target != toMessages || it.encrypted.Type != gjson.String {
 		return
 	}
