@@ -215,6 +215,7 @@ func (s *Server) routes() *gin.Engine {
 	plain.GET("/readyz", s.handleReady)
 	s.registerAdmin(plain)
 	s.registerAdminAPI(plain)
+	s.registerUI(plain)
 	if s.metrics != nil {
 		plain.GET("/metrics", gin.WrapH(s.metrics.Handler()))
 	}
