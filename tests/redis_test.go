@@ -252,3 +252,52 @@ redirect_file = %q
 	}
 	assert.Len(t, bad.requests(), 3, "b knew bad was ejected")
 }
+
+// TestSpendRedisLostIsRebuiltFromTheLog: Redis loses the budget counter
+// (a restart without persistence); the next request notices and the
+// period's spend is read back from the log, so the budget holds again.
+func TestSpendRedisLostIsRebuiltFromTheLog(t *testing.T) {
+	up := newFakeUpstream(t, openAIChat("hello"))
+	db := testdb.Postgres(t)
+	section, prefix := redisConf(t, "redis://127.0.0.1:6379/0", true)
+
+	// Before the server starts: a client with a budget of 1, and 2 spent
+	// this month according to the log.
+	st, err := store.Open(context.Background(), db)
+	require.NoError(t, err)
+	key, hash, hint, err := clients.NewKey()
+	require.NoError(t, err)
+	budget := 1.0
+	_, err = st.CreateClient(context.Background(), clients.Client{Name: "spender", KeyHash: hash, KeyHint: hint,
+		Models: []string{"oai/*"}, Budget: &budget, Period: clients.PeriodMonth, CreatedAt: time.Now()})
+	require.NoError(t, err)
+	spent := 2.0
+	require.NoError(t, st.Gorm().Create(&store.RequestLog{RequestID: "req_seeded_spend", CreatedAt: time.Now(), Method: "POST",
+		Path: "/v1/chat/completions", StatusCode: 200, Provider: "oai", RequestedModel: "oai/gpt-4o", Client: "spender", Cost: &spent}).Error)
+	require.NoError(t, st.Close())
+
+	srv := serveWith(t, fmt.Sprintf(redisProviders, up.URL)+section, db)
+	catEventually(t, 10*time.Second, "the seeded spend refuses the client", func() bool {
+		return keyCall(t, srv.URL, key, "oai/gpt-4o") == http.StatusTooManyRequests
+	})
+
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	ctx := context.Background()
+	spendKeys, err := rdb.Keys(ctx, prefix+"spend:spender:*").Result()
+	require.NoError(t, err)
+	require.Len(t, spendKeys, 1)
+	require.NoError(t, rdb.Del(ctx, spendKeys...).Err()) // Redis lost it
+
+	// The request that finds the counter gone is admitted (Redis says
+	// nothing was spent) and starts the rebuild.
+	assert.Equal(t, http.StatusOK, keyCall(t, srv.URL, key, "oai/gpt-4o"))
+	catEventually(t, 5*time.Second, "the spend is rebuilt from the log", func() bool {
+		v, err := rdb.Get(ctx, spendKeys[0]).Float64()
+		return err == nil && v >= spent
+	})
+	assert.Equal(t, http.StatusTooManyRequests, keyCall(t, srv.URL, key, "oai/gpt-4o"), "the budget holds again")
+	upstreamCalls := len(up.requests())
+	assert.Equal(t, http.StatusTooManyRequests, keyCall(t, srv.URL, key, "oai/gpt-4o"))
+	assert.Equal(t, upstreamCalls, len(up.requests()), "refused before the upstream")
+}

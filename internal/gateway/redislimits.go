@@ -143,9 +143,24 @@ func (l *redisLimits) finished(ctx context.Context, name string, tokens int64, c
 	})
 }
 
-// seedSpend writes the spend read from the database only when Redis has
-// none for the period (it lost it, or it is new): the database is the
-// record of spend.
+// seedScript raises a period's spend to the value read from the log when
+// Redis has less: none (it lost it, or the period is new), or only what
+// was spent since it lost it. Redis is normally ahead of the log (rows are
+// written in batches), so a larger count in Redis is kept.
+var seedScript = redis.NewScript(`
+local have = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > have then
+  if tonumber(ARGV[2]) > 0 then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  else
+    redis.call('SET', KEYS[1], ARGV[1])
+  end
+end
+return 0
+`)
+
+// seedSpend writes the spend read from the database unless Redis counts
+// more: the database is the record of spend (README, "多实例").
 func (l *redisLimits) seedSpend(ctx context.Context, name string, periodStart time.Time, spend float64) {
 	if spend <= 0 {
 		return
@@ -154,7 +169,8 @@ func (l *redisLimits) seedSpend(ctx context.Context, name string, periodStart ti
 	if !periodStart.IsZero() {
 		ttl = 32 * 24 * time.Hour
 	}
-	_ = l.rdb.SetNX(ctx, l.keys(name, periodStart)[2], strconv.FormatFloat(spend, 'f', -1, 64), ttl).Err()
+	_ = seedScript.Run(ctx, l.rdb, []string{l.keys(name, periodStart)[2]},
+		strconv.FormatFloat(spend, 'f', -1, 64), ttl.Milliseconds()).Err()
 }
 
 // spent reads the period's spend shared by every instance.
