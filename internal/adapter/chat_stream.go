@@ -65,19 +65,7 @@ func (s *MessagesToChatStream) Event(ev sse.Event) ([]byte, error) {
 	if s.done || ev.Comment || len(ev.Data) == 0 {
 		return nil, nil
 	}
-	root, why := eventObject(ev.Data)
-	name := ev.Name
-	if why == "" && name == "" {
-		if name = root.Get("type").Str; name == "" {
-			why = "event has no event type (neither an event: line nor a \"type\")"
-		}
-	}
-	if why == "" && !s.started {
-		switch name {
-		case "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop":
-			why = "the stream did not begin with message_start (" + name + " came first)"
-		}
-	}
+	root, name, why := messagesEventHead(ev, s.started)
 	if why != "" {
 		return s.fail("anthropic stream: " + why)
 	}

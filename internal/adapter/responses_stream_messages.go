@@ -11,19 +11,7 @@ import (
 // a reasoning item, a tool_use block a tool call item (both done at the
 // block's stop), and a run of text blocks one message item.
 func (s *ResponsesStream) messagesEvent(ev sse.Event) error {
-	root, why := eventObject(ev.Data)
-	name := ev.Name
-	if why == "" && name == "" {
-		if name = root.Get("type").Str; name == "" {
-			why = "event has no event type (neither an event: line nor a \"type\")"
-		}
-	}
-	if why == "" && !s.started {
-		switch name {
-		case "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop":
-			why = "the stream did not begin with message_start (" + name + " came first)"
-		}
-	}
+	root, name, why := messagesEventHead(ev, s.started)
 	if why != "" {
 		return s.fail("anthropic stream: " + why)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aigw/aigw/internal/clip"
 	"github.com/aigw/aigw/internal/jsonx"
+	"github.com/aigw/aigw/internal/sse"
 )
 
 // maxUpstreamDepth bounds the nesting of what upstreams send (response
@@ -40,4 +41,25 @@ func eventObject(data []byte) (gjson.Result, string) {
 		return gjson.Result{}, "event data is not a JSON object: " + strconv.Quote(clip.UTF8(string(data), 64))
 	}
 	return root, ""
+}
+
+// messagesEventHead reads an Anthropic stream event's object and name (the
+// event: line, else the data's "type"), and checks that content does not
+// come before message_start. why is not empty when the event cannot be
+// converted.
+func messagesEventHead(ev sse.Event, started bool) (root gjson.Result, name, why string) {
+	root, why = eventObject(ev.Data)
+	name = ev.Name
+	if why == "" && name == "" {
+		if name = root.Get("type").Str; name == "" {
+			why = "event has no event type (neither an event: line nor a \"type\")"
+		}
+	}
+	if why == "" && !started {
+		switch name {
+		case "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop":
+			why = "the stream did not begin with message_start (" + name + " came first)"
+		}
+	}
+	return root, name, why
 }

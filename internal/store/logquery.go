@@ -246,19 +246,7 @@ func (db *DB) readLogs(ctx context.Context, query string, args []any, limit int)
 	if err != nil {
 		return nil, fmt.Errorf("query logs: %w", err)
 	}
-	defer rows.Close()
-	out := make([]RequestLog, 0, limit)
-	for rows.Next() {
-		var r RequestLog
-		if err := db.scanLog(rows, &r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query logs: %w", err)
-	}
-	return out, nil
+	return db.scanLogs(rows, limit)
 }
 
 // LogByID returns one row with its bodies; an error wrapping ErrLogNotFound when none.

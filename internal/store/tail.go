@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -62,8 +63,13 @@ func (db *DB) Tail(ctx context.Context, f TailFilter) ([]RequestLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read request logs: %w", err)
 	}
+	return db.scanLogs(rows, f.Limit)
+}
+
+// scanLogs reads every row of rows (closing it) into request logs.
+func (db *DB) scanLogs(rows *sql.Rows, capacity int) ([]RequestLog, error) {
 	defer rows.Close()
-	out := make([]RequestLog, 0, f.Limit)
+	out := make([]RequestLog, 0, capacity)
 	for rows.Next() {
 		var r RequestLog
 		if err := db.scanLog(rows, &r); err != nil {
