@@ -228,6 +228,14 @@ wait_port() {
 
 # ---------------------------------------------------------------- build and start
 
+# A port taken by another process would be measured in place of ours
+# (wait_port only sees that something listens): refuse to start.
+for port in $(seq "$BASE_PORT" $((BASE_PORT + 7))); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		die "127.0.0.1:$port is already in use by another process; stop it or choose BASE_PORT"
+	fi
+done
+
 log "building aigw"
 AIGW=$WORK/bin/aigw
 (cd "$ROOT" && go build -o "$AIGW" . && go build -o "$WORK/bin/floorproxy" ./bench/floorproxy) || die "go build failed"
@@ -331,6 +339,15 @@ name = "slow"
 type = "openai"
 base_url = "http://127.0.0.1:$SLOW_PORT/v1"
 api_keys = "slow-key"
+
+# The same mock as a chat-only service for the Responses API (converted).
+[[providers]]
+name = "mock-chat"
+type = "openai"
+base_url = "http://127.0.0.1:$MOCK_PORT/v1"
+api_keys = "mock-key-1"
+models = ["mock-gpt-4o"]
+responses = "chat"
 EOF
 (cd "$WORK/aigw" && exec "$AIGW" serve -c "$WORK/aigw/aigw.toml" >"$WORK/aigw/serve.log" 2>&1) &
 AIGW_PID=$!
@@ -405,6 +422,9 @@ printf '%s' "$(stream_of "$MSGS")" >"$B/msgs-stream.json"
 printf '%s' "$(model_of "$CHAT" mock-claude/claude-mock-sonnet-4-5)" >"$B/convert.json"
 printf '%s' "$(stream_of "$(model_of "$CHAT" mock-claude/claude-mock-sonnet-4-5)")" >"$B/convert-stream.json"
 printf '%s' "$(stream_of "$(model_of "$CHAT" slow/mock-gpt-4o)")" >"$B/slow-aigw.json"
+# The chat request as a Responses API request, streamed: the upstream gets
+# the same chat request and streams the same 20 chunks as stream/aigw.
+printf '%s' '{"model":"mock-chat/mock-gpt-4o","instructions":"You are a helpful assistant. Answer briefly.","input":[{"role":"user","content":"Write one sentence about what an AI gateway does between a client and an upstream model provider, and why it should add little latency."}],"max_output_tokens":128,"temperature":0.2,"user":"bench","stream":true,"store":false}' >"$B/responses-aigw.json"
 # A ~1 MiB chat body: a long conversation, as an agent sends with files in it.
 big_body() {
 	local line i
@@ -474,6 +494,9 @@ add_case convert-stream/nginx /v1/messages msgs-stream.json anthropic 'message_s
 add_case convert-stream/floor /v1/messages msgs-stream.json anthropic 'message_stop'
 add_case convert-stream/floornet /v1/messages msgs-stream.json anthropic 'message_stop'
 add_case convert-stream/aigw /v1/chat/completions convert-stream.json openai '[DONE]'
+# Responses API converted to Chat Completions (aigw only: the mock has no
+# /v1/responses); compared with stream/aigw, the same upstream stream.
+add_case responses-stream/aigw /v1/responses responses-aigw.json openai 'response.completed'
 add_case big/direct /v1/chat/completions big.json openai '"usage"'
 add_case big/nginx /v1/chat/completions big.json openai '"usage"'
 add_case big/floor /v1/chat/completions big.json openai '"usage"'
@@ -631,6 +654,7 @@ for round in $(seq "$ROUNDS"); do
 		if [[ $test == nonstream ]]; then targets+=(aigwkey aigwredis); fi
 		for t in "${targets[@]}"; do run_wrk "$test/$t" "$round"; done
 	done
+	run_wrk responses-stream/aigw "$round"
 	for t in direct nginx floor aigw; do run_vegeta "nonstream/$t" "$round" "$RATE" "$RATE_DURATION"; done
 	for t in direct nginx floor aigw; do run_vegeta "big/$t" "$round" "$BIG_RATE" "$BIG_DURATION"; done
 done
@@ -710,6 +734,7 @@ for test in nonstream stream convert convert-stream; do
 done
 pass=$(mean wrk nonstream/aigw 4)
 conv=$(mean wrk convert/aigw 4)
+echo "Responses API converted to chat / chat stream relayed as is, aigw CPU per request (the same upstream stream of 20 chunks): $(ratio "$(mean wrk responses-stream/aigw 5)" "$(mean wrk stream/aigw 5)") ($(mean wrk responses-stream/aigw 5) / $(mean wrk stream/aigw 5) us)"
 echo "conversion / passthrough (aigw): $(ratio "$conv" "$pass") non-stream, $(ratio "$(mean wrk convert-stream/aigw 4)" "$(mean wrk stream/aigw 4)") stream"
 echo "client key with rpm, tpm and budget, CPU us/request more than a static key: $(awk -v a="$(mean wrk nonstream/aigwkey 5)" -v b="$(mean wrk nonstream/aigw 5)" 'BEGIN {printf "%.1f", a - b}') in process, $(awk -v a="$(mean wrk nonstream/aigwredis 5)" -v b="$(mean wrk nonstream/aigw 5)" 'BEGIN {printf "%.1f", a - b}') with Redis (second instance); per request Redis script calls (round trips on the request path) $(mean wrk nonstream/aigwredis 8), commands in all $(mean wrk nonstream/aigwredis 9)"
 echo "CPU per request aigw / nginx: $(ratio "$(mean wrk nonstream/aigw 5)" "$(mean wrk nonstream/nginx 5)") non-stream, $(ratio "$(mean wrk stream/aigw 5)" "$(mean wrk stream/nginx 5)") stream"

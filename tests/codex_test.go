@@ -126,6 +126,11 @@ wire_api = "responses"
 			require.GreaterOrEqual(t, len(reqs), 2, "a tool call and the turn after it")
 			assert.Contains(t, lastToolResult(gjson.ParseBytes(reqs[len(reqs)-1].Body), tg.callID), "aigw-codex-42",
 				"the tool's real output went back upstream")
+			if up == cu {
+				// Codex sends prompt_cache_key: Claude gets cache breakpoints.
+				assert.Equal(t, "ephemeral", gjson.GetBytes(reqs[0].Body, "tools.@reverse.0.cache_control.type").String())
+				assert.Equal(t, "ephemeral", gjson.GetBytes(reqs[0].Body, "system.@reverse.0.cache_control.type").String())
+			}
 			if tg.effort != "" {
 				first, next := gjson.ParseBytes(reqs[0].Body), gjson.ParseBytes(reqs[len(reqs)-1].Body)
 				assert.True(t, first.Get("thinking").Exists(), "reasoning effort turned thinking on: %s", reqs[0].Body)

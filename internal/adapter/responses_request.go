@@ -9,14 +9,15 @@ import (
 
 // responsesFields are the top-level fields of a Responses request, read in
 // one pass. Everything else (store, service_tier, truncation,
-// prompt_cache_key, top_logprobs, max_tool_calls, stream_options,
-// text.verbosity, ...) has no equivalent both kinds of upstream accept and
-// is not sent (docs/responses.md, "Request").
+// top_logprobs, max_tool_calls, stream_options, text.verbosity, ...) has
+// no equivalent both kinds of upstream accept and is not sent
+// (docs/responses.md, "Request"); prompt_cache_key is not sent either but
+// turns on Anthropic prompt caching (cachePoints).
 type responsesFields struct {
 	model, input, instructions, tools, toolChoice, parallelToolCalls,
 	maxOutputTokens, temperature, topP, text, reasoning, stream, metadata,
 	user, safetyIdentifier, include, previousResponseID, conversation,
-	background, prompt, truncation gjson.Result
+	background, prompt, truncation, promptCacheKey gjson.Result
 }
 
 func readResponsesFields(root gjson.Result) responsesFields {
@@ -27,6 +28,8 @@ func readResponsesFields(root gjson.Result) responsesFields {
 			f.model = v
 		case "input":
 			f.input = v
+		case "prompt_cache_key":
+			f.promptCacheKey = v
 		case "instructions":
 			f.instructions = v
 		case "tools":
@@ -381,6 +384,7 @@ func ResponsesToMessagesRequest(body []byte, opts ResponsesRequestOptions) ([]by
 	w.str(r.meta.UpstreamModel)
 	w.key("max_tokens")
 	w.int(int64(sampling.maxTokens))
+	cache := r.f.promptCacheKey.Type == gjson.String && r.f.promptCacheKey.Str != ""
 	if len(r.in.system) > 0 {
 		w.key("system")
 		w.openArr()
@@ -388,10 +392,20 @@ func ResponsesToMessagesRequest(body []byte, opts ResponsesRequestOptions) ([]by
 			writeAnthropicBlock(&w, block{kind: blockText, text: s})
 		}
 		w.closeArr()
+		if cache {
+			cachePoint(&w, "]")
+		}
 	}
 	writeAnthropicMessages(&w, turns)
+	if cache && cacheableLast(turns[len(turns)-1]) {
+		cachePoint(&w, "]}]")
+	}
+	toolsAt := len(w.b)
 	if r.meta.JSONMode, err = r.writeAnthropicTools(&w); err != nil {
 		return nil, ResponsesMeta{}, err
+	}
+	if cache && len(w.b) > toolsAt {
+		cacheLastTool(&w, toolsAt)
 	}
 	sampling.write(&w)
 	if u := f.userID(); u != "" && !looksLikeEmail(u) && !looksLikePhone(u) {
@@ -482,4 +496,56 @@ func responsesEcho(f *responsesFields) []byte {
 	w.bool(false)
 	w.close()
 	return w.b
+}
+
+// ephemeralCache is the cache_control of a prompt caching breakpoint.
+const ephemeralCache = `,"cache_control":{"type":"ephemeral"}`
+
+// cachePoint marks the block that w ends with, followed by closers (the
+// brackets of the arrays and objects it is in), as an Anthropic prompt
+// caching breakpoint. A Responses client asks for caching with
+// prompt_cache_key (Codex always sends it) and cannot send cache_control:
+// without breakpoints Claude caches nothing and every agent turn pays for
+// the whole prompt again (docs/responses.md, "Request: pitfalls"). Three
+// breakpoints at most (system, tools, the last message) stay under
+// Anthropic's limit of four; a prefix shorter than the model's minimum is
+// simply not cached.
+func cachePoint(w *jw, closers string) {
+	end := len(w.b) - len(closers) - 1
+	if end < 0 || w.b[end] != '}' || string(w.b[end+1:]) != closers {
+		return // not the shape written above: leave the body as it is
+	}
+	tail := append([]byte(ephemeralCache), w.b[end:]...)
+	w.b = append(w.b[:end], tail...)
+}
+
+// cacheLastTool marks the last tool definition (the tools member starts at
+// from): tools come first in Anthropic's prompt order, so the breakpoint
+// on them caches them even when the system prompt changes.
+func cacheLastTool(w *jw, from int) {
+	tools := w.b[from:]
+	i := strings.LastIndex(string(tools), "}]")
+	if i < 0 || !strings.HasPrefix(string(tools), `,"tools":[`) && !strings.HasPrefix(string(tools), `"tools":[`) {
+		return
+	}
+	at := from + i
+	tail := append([]byte(ephemeralCache), w.b[at:]...)
+	w.b = append(w.b[:at], tail...)
+}
+
+// cacheableLast reports whether the block written last for the turn may
+// carry cache_control: thinking blocks may not.
+func cacheableLast(t turn) bool {
+	var last *block
+	if t.role == roleUser {
+		for i := range t.blocks { // tool results are written first
+			if t.blocks[i].kind != blockToolResult {
+				last = &t.blocks[i]
+			}
+		}
+	}
+	if last == nil && len(t.blocks) > 0 {
+		last = &t.blocks[len(t.blocks)-1]
+	}
+	return last != nil && last.kind != blockThinking
 }
