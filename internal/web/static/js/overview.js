@@ -88,9 +88,9 @@ export function render(root, ctx, params) {
     ];
     const tops = h('div', { class: 'top-grid' },
       h('section', { class: 'panel' }, h('h2', null, t('ov.topModels')),
-        table(topCols(t('logs.model')), data.top_models || [], { empty: t('common.empty') })),
+        table(topCols(t('logs.model'), t('ov.unresolved')), data.top_models || [], { empty: t('common.empty') })),
       h('section', { class: 'panel' }, h('h2', null, t('ov.topProviders')),
-        table(topCols(t('logs.provider')), data.top_providers || [], { empty: t('common.empty') })),
+        table(topCols(t('logs.provider'), t('ov.unresolved')), data.top_providers || [], { empty: t('common.empty') })),
       h('section', { class: 'panel' }, h('h2', null, t('ov.topClients')),
         table(topCols(t('logs.client'), t('ov.staticKeys')), data.top_clients || [], { empty: t('common.empty') })));
     body.replaceChildren(cards, chartGrid, tops);
