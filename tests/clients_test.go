@@ -225,3 +225,44 @@ func TestClientLabelsCostAndTokens(t *testing.T) {
 	assert.Contains(t, text, `aigw_tokens_total{client="",kind="prompt",model="gpt-4o",provider="oai"} 11`)
 	assert.Contains(t, text, `aigw_cost_total{client="erin",model="gpt-4o",provider="oai"} 5e-05`)
 }
+
+// TestClientKeysOnly: with [auth] client_keys_only and no static keys, a
+// request without a key is refused even before the first client exists
+// (the gateway may listen beyond loopback), and a client key is admitted
+// once the client is created.
+func TestClientKeysOnly(t *testing.T) {
+	up := newFakeUpstream(t, openAIChat("hello"))
+	book := app.NewClientBook()
+	gw := startGatewayWith(t, fmt.Sprintf(`
+[auth]
+client_keys_only = true
+
+[[providers]]
+name = "oai"
+type = "openai"
+base_url = "%s/v1"
+api_keys = "sk-upstream-oai-1111"
+models = ["gpt-4o"]
+`, up.URL), "", gateway.Options{Clients: book})
+	call := func(key string) int {
+		req, err := http.NewRequest(http.MethodPost, gw.URL+"/v1/chat/completions",
+			strings.NewReader(`{"model":"oai/gpt-4o","messages":[{"role":"user","content":"hi"}]}`))
+		require.NoError(t, err)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusUnauthorized, call(""), "no clients yet: still closed")
+	assert.Equal(t, http.StatusUnauthorized, call("sk-anything"))
+	assert.Empty(t, up.requests())
+
+	key, hash, hint, err := clients.NewKey()
+	require.NoError(t, err)
+	book.Set([]clients.Client{{Name: "team", KeyHash: hash, KeyHint: hint}})
+	assert.Equal(t, http.StatusOK, call(key))
+	assert.Equal(t, http.StatusUnauthorized, call(""))
+}

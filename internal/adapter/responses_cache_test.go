@@ -16,7 +16,7 @@ func TestResponsesPromptCacheKeyAddsBreakpoints(t *testing.T) {
 	const tools = `"tools":[{"type":"function","name":"a","parameters":{"type":"object","properties":{}}},` +
 		`{"type":"function","name":"b","parameters":{"type":"object","properties":{}}}]`
 	cases := []struct {
-		name, body string
+		name, body         string
 		system, tool, last bool
 	}{
 		{"all three", `{"model":"m","prompt_cache_key":"thread-1","instructions":"Be brief.",` + tools + `,"input":[` +

@@ -82,6 +82,11 @@ type Server struct {
 type Auth struct {
 	Keys      []string `mapstructure:"keys"`
 	AdminKeys []string `mapstructure:"admin_keys"`
+	// ClientKeysOnly: every /v1 request needs a key, static or a client
+	// key (aigw clients), even while the clients table is empty; a server
+	// without static keys may then listen beyond loopback (README,
+	// "客户端密钥").
+	ClientKeysOnly bool `mapstructure:"client_keys_only"`
 }
 
 // Database is the [database] section.
@@ -369,8 +374,8 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("auth.admin_keys[%d]", i), "is empty")
 		}
 	}
-	if len(c.Auth.Keys) == 0 && !IsLoopback(c.Server.Listen) {
-		bad("auth.keys", "is empty while server.listen %q is not a loopback address: set client keys, or listen on 127.0.0.1", c.Server.Listen)
+	if len(c.Auth.Keys) == 0 && !c.Auth.ClientKeysOnly && !IsLoopback(c.Server.Listen) {
+		bad("auth.keys", "is empty while server.listen %q is not a loopback address: set keys, or client_keys_only = true to admit only client keys (aigw clients create), or listen on 127.0.0.1", c.Server.Listen)
 	}
 
 	switch c.Database.Driver {

@@ -76,6 +76,13 @@ headers = { "OpenAI-Organization" = "org-x" }
 	assert.Empty(t, pr.Responses, "anthropic providers have no responses mode")
 }
 
+func TestClientKeysOnlyMayListenBeyondLoopback(t *testing.T) {
+	cfg, err := Load(writeConfig(t, minimal+"\n[server]\nlisten = \"0.0.0.0:8080\"\n[auth]\nclient_keys_only = true\n"))
+	require.NoError(t, err)
+	assert.True(t, cfg.Auth.ClientKeysOnly)
+	assert.Empty(t, cfg.Auth.Keys)
+}
+
 func TestResponsesModeDefaultsToNative(t *testing.T) {
 	cfg, err := Load(writeConfig(t, minimal+strings.Replace(strings.Replace(minimal, `name = "openai"`, `name = "deepseek"`, 1),
 		`type = "openai"`, "type = \"openai\"\nresponses = \" Chat \"", 1)))

@@ -244,11 +244,12 @@ func clip(s string, n int) string { return cliputf8.UTF8(s, n) }
 
 // authorize checks the gateway key: Authorization: Bearer or x-api-key.
 // With no keys configured the server listens on loopback only (enforced
-// at start), so every local client is let in. It runs before the body is
+// at start), so every local client is let in, unless client_keys_only
+// asks for a key even before the first client exists. It runs before the body is
 // read: an unauthenticated client never gets to send one.
 func (s *Server) authorize(c *gin.Context, rs *reqState) bool {
 	withClients := s.clients != nil && s.clients.Any()
-	if len(s.clientKeys) == 0 && !withClients {
+	if len(s.clientKeys) == 0 && !withClients && !s.cfg.Auth.ClientKeysOnly {
 		return true
 	}
 	key := presentedKey(c.Request)
