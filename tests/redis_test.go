@@ -272,8 +272,10 @@ func TestSpendRedisLostIsRebuiltFromTheLog(t *testing.T) {
 		Models: []string{"oai/*"}, Budget: &budget, Period: clients.PeriodMonth, CreatedAt: time.Now()})
 	require.NoError(t, err)
 	spent := 2.0
-	require.NoError(t, st.Gorm().Create(&store.RequestLog{RequestID: "req_seeded_spend", CreatedAt: time.Now(), Method: "POST",
-		Path: "/v1/chat/completions", StatusCode: 200, Provider: "oai", RequestedModel: "oai/gpt-4o", Client: "spender", Cost: &spent}).Error)
+	w := st.NewWriter(store.WriterOptions{})
+	w.Enqueue(&store.RequestLog{RequestID: "req_seeded_spend", CreatedAt: time.Now(), Method: "POST",
+		Path: "/v1/chat/completions", StatusCode: 200, Provider: "oai", RequestedModel: "oai/gpt-4o", Client: "spender", Cost: &spent})
+	require.NoError(t, w.Close(context.Background()))
 	require.NoError(t, st.Close())
 
 	srv := serveWith(t, fmt.Sprintf(redisProviders, up.URL)+section, db)

@@ -125,6 +125,19 @@ func TestClientSpend(t *testing.T) {
 		require.NoError(t, err)
 		assert.InDelta(t, 101.75, cost, 1e-12)
 		assert.EqualValues(t, 4, n)
+		// A start inside a minute: that minute's part comes from the log,
+		// the rest from the rollups (hour and day rows included).
+		_, err = db.insertLogs(ctx, []*RequestLog{
+			row("a5", "alice", 26*time.Hour+10*time.Second, ptr(2.0)), // before the start below
+			row("a6", "alice", 26*time.Hour+40*time.Second, ptr(3.0)),
+			row("a7", "alice", 26*time.Hour+90*time.Second, ptr(4.0)),
+			row("a8", "alice", 30*24*time.Hour, ptr(5.0)), // weeks later: day rows
+		})
+		require.NoError(t, err)
+		cost, n, err = db.ClientSpend(ctx, "alice", base.Add(26*time.Hour+30*time.Second))
+		require.NoError(t, err)
+		assert.InDelta(t, 12.0, cost, 1e-12)
+		assert.EqualValues(t, 3, n)
 		cost, n, err = db.ClientSpend(ctx, "nobody", time.Time{})
 		require.NoError(t, err)
 		assert.Zero(t, cost)
@@ -149,7 +162,7 @@ func TestClientSpend(t *testing.T) {
 		for _, s := range stats {
 			groups[s.Group] = s.Requests
 		}
-		assert.Equal(t, map[string]int64{"alice": 4, "bob": 1, "carol": 1, StaticKeyGroup: 1}, groups)
+		assert.Equal(t, map[string]int64{"alice": 8, "bob": 1, "carol": 1, StaticKeyGroup: 1}, groups)
 	})
 }
 

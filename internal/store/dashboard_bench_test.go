@@ -81,6 +81,27 @@ func BenchmarkDashboard5M(b *testing.B) {
 		{"logs/deep-page", logs(LogQuery{BeforeID: middle})},
 		{"logs/deep-page-model", logs(LogQuery{BeforeID: middle, Model: "deepseek-chat"})},
 		{"logs/follow", logs(LogQuery{AfterID: dashBenchRows - 30})},
+		// The clients page: every client's spend and requests in its
+		// period (a month here), the static keys' group included.
+		{"clients/month-usage", func() (int, error) {
+			monthStart := time.Date(2025, 12, 1, 0, 0, 0, 0, end.Location())
+			var n int64
+			for i := -1; i < 30; i++ { // client-0 ... client-29 and the static keys
+				name := ""
+				if i >= 0 {
+					name = fmt.Sprintf("client-%d", i)
+				}
+				_, c, err := db.ClientSpend(ctx, name, monthStart)
+				if err != nil {
+					return 0, err
+				}
+				n += c
+			}
+			if n == 0 {
+				return 0, fmt.Errorf("no requests by clients since %s", monthStart)
+			}
+			return int(n), nil
+		}},
 		{"log-by-id", func() (int, error) {
 			r, err := db.LogByID(ctx, middle+1) // a row with a body
 			if err == nil && r.RequestBody == "" {
