@@ -65,7 +65,7 @@ func codexScript(callID, signature string) func(req gjson.Result) scriptedReply 
 			{kind: "text", text: "Running it."},
 			{kind: "tool", toolID: callID, toolName: name, toolArgs: args},
 		}
-		if signature != "" && req.Get("thinking").Exists() {
+		if signature != "" && (req.Get("thinking").Exists() || req.Get("reasoning_effort").Exists()) {
 			blocks = append([]scriptedBlock{{kind: "thinking", text: "The user wants the shell output.", signature: signature}}, blocks...)
 		}
 		return scriptedReply{blocks: blocks, stop: "tool", input: 900, output: 30}
@@ -86,6 +86,10 @@ func TestCodexCLIRunsAShellCommandThroughAigw(t *testing.T) {
 		// (Codex keeps it as the reasoning item's encrypted_content).
 		{"claude thinking", "claude/claude-sonnet-4-5", "toolu_codex2", "medium"},
 		{"chat", "deepseek/deepseek-chat", "call_codex1", ""},
+		// A thinking chat model (DeepSeek's thinking mode): its
+		// reasoning_content must come back on the message that called the
+		// tool, or DeepSeek answers 400.
+		{"chat thinking", "deepseek/deepseek-chat", "call_codex2", "medium"},
 	} {
 		t.Run(tg.name, func(t *testing.T) {
 			gw, cu, du := responsesGateway(t, codexScript(tg.callID, signature))
@@ -131,7 +135,12 @@ wire_api = "responses"
 				assert.Equal(t, "ephemeral", gjson.GetBytes(reqs[0].Body, "tools.@reverse.0.cache_control.type").String())
 				assert.Equal(t, "ephemeral", gjson.GetBytes(reqs[0].Body, "system.@reverse.0.cache_control.type").String())
 			}
-			if tg.effort != "" {
+			if tg.effort != "" && up == du {
+				next := gjson.ParseBytes(reqs[len(reqs)-1].Body)
+				assert.Equal(t, "The user wants the shell output.",
+					next.Get(`messages.#(role=="assistant").reasoning_content`).String(), "turn two: %s", reqs[len(reqs)-1].Body)
+			}
+			if tg.effort != "" && up == cu {
 				first, next := gjson.ParseBytes(reqs[0].Body), gjson.ParseBytes(reqs[len(reqs)-1].Body)
 				assert.True(t, first.Get("thinking").Exists(), "reasoning effort turned thinking on: %s", reqs[0].Body)
 				assistant := next.Get(`messages.#(role=="assistant").content`)

@@ -229,7 +229,14 @@ func messagesAssistantBlocks(content gjson.Result, param string, names *toolName
 			}
 			out = append(out, block{kind: blockToolUse, id: SanitizeToolID(b.Get("id").Str),
 				name: names.sanitize(b.Get("name").Str, openAIToolNameMax), input: raw})
-		case "thinking", "redacted_thinking", "server_tool_use", "web_search_tool_result",
+		case "thinking":
+			// Sent back as reasoning_content when the message calls tools:
+			// DeepSeek's thinking mode (and Kimi's) answers 400 to a tool
+			// loop whose assistant turns lost it (docs/conversion.md).
+			if t := b.Get("thinking").Str; t != "" {
+				out = append(out, block{kind: blockThinking, text: t})
+			}
+		case "redacted_thinking", "server_tool_use", "web_search_tool_result",
 			"web_fetch_tool_result", "code_execution_tool_result", "mcp_tool_use", "mcp_tool_result":
 		default:
 			err = unsupported(param+".content["+strconv.Itoa(j)+"].type", "content block type %q cannot be sent to an OpenAI-compatible upstream", typ)

@@ -321,3 +321,22 @@ func TestJSONWriterEscaping(t *testing.T) {
 	assert.Equal(t, `{"a":[1,{"b":"c d"}]}`, string(appendCompact(nil, "{ \"a\" : [ 1 ,\n {\"b\":\"c d\"} ] }")))
 	assert.Equal(t, `"{\"a\":\"x \\\" y\"}"`, string(appendJSONStringOfJSON(nil, `{"a": "x \" y"}`)))
 }
+
+// An Anthropic client (Claude Code) on a thinking chat model: the thinking
+// block of an assistant turn that calls tools goes back as
+// reasoning_content (DeepSeek's thinking mode answers 400 without it); a
+// turn without calls does not carry it.
+func TestB_ThinkingBackAsReasoningContent(t *testing.T) {
+	body := `{"model":"m","max_tokens":100,"tools":[{"name":"f","input_schema":{"type":"object"}}],"messages":[
+		{"role":"user","content":"go"},
+		{"role":"assistant","content":[{"type":"thinking","thinking":"call f first","signature":""},{"type":"tool_use","id":"t1","name":"f","input":{}}]},
+		{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]},
+		{"role":"assistant","content":[{"type":"thinking","thinking":"now answer","signature":""},{"type":"text","text":"done"}]},
+		{"role":"user","content":"thanks"}]}`
+	out, _, err := MessagesToChatRequest([]byte(body), MessagesRequestOptions{})
+	require.NoError(t, err)
+	msgs := gjson.GetBytes(out, "messages")
+	assert.Equal(t, "call f first", msgs.Get("1.reasoning_content").Str, msgs.Raw)
+	assert.Equal(t, "done", msgs.Get("3.content").Str)
+	assert.False(t, msgs.Get("3.reasoning_content").Exists())
+}

@@ -173,6 +173,10 @@ func writeAssistantMessage(w *jw, blocks []block) bool {
 		w.null()
 	}
 	if calls > 0 {
+		if th := assistantReasoning(blocks); th != "" {
+			w.key("reasoning_content")
+			w.str(th)
+		}
 		w.key("tool_calls")
 		w.openArr()
 		for _, b := range blocks {
@@ -184,6 +188,24 @@ func writeAssistantMessage(w *jw, blocks []block) bool {
 	}
 	w.close()
 	return true
+}
+
+// assistantReasoning is the text of a turn's thinking blocks, sent as
+// reasoning_content only on a message that calls tools: DeepSeek's and
+// Kimi's thinking modes require it back on exactly those messages (and
+// ignore it elsewhere), while older reasoners that take no tools reject
+// it, so a message without calls never carries it (docs/conversion.md).
+func assistantReasoning(blocks []block) string {
+	var sb strings.Builder
+	for _, b := range blocks {
+		if b.kind == blockThinking && b.raw == nil && b.text != "" {
+			if sb.Len() > 0 {
+				sb.WriteByte('\n')
+			}
+			sb.WriteString(b.text)
+		}
+	}
+	return sb.String()
 }
 
 // assistantText concatenates the text blocks (without copying when there

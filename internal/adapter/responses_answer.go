@@ -37,7 +37,9 @@ func ChatToResponsesResponse(body []byte, meta ResponsesMeta) ([]byte, Usage, er
 	// A chat message says nothing of the order of its parts: reasoning
 	// comes first, as the model produced it, then the text, then the calls.
 	if r := reasoningText(msg); r != "" {
-		add(&respItem{kind: itemReasoning, id: meta.newID("rs_"), text: []byte(r)})
+		it := &respItem{kind: itemReasoning, id: meta.newID("rs_"), text: []byte(r)}
+		it.sealReasoning(&meta)
+		add(it)
 	}
 	if text := contentText(msg.Get("content")); text != "" {
 		add(&respItem{kind: itemMessage, id: meta.newID("msg_"), text: []byte(text)})

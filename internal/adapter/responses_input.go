@@ -57,7 +57,7 @@ func (r *respInput) read(input gjson.Result) error {
 
 // inputItem holds the members of an input item the conversion reads.
 type inputItem struct {
-	typ, role, content, callID, name, namespace, arguments, input, output, encrypted, tools gjson.Result
+	typ, role, content, callID, name, namespace, arguments, input, output, encrypted, tools, summary gjson.Result
 }
 
 func readInputItem(item gjson.Result) inputItem {
@@ -84,6 +84,8 @@ func readInputItem(item gjson.Result) inputItem {
 			it.output = v
 		case "encrypted_content":
 			it.encrypted = v
+		case "summary":
+			it.summary = v
 		case "tools":
 			it.tools = v
 		}
@@ -392,7 +394,11 @@ func anthropicToolResult(id, text string, parts []block) []byte {
 // every other reasoning item is dropped: OpenAI's encrypted reasoning
 // cannot be read elsewhere, and summaries are not the model's thinking.
 func (r *respInput) reasoning(it *inputItem) {
-	if r.target != toMessages || it.encrypted.Type != gjson.String {
+	if r.target != toMessages {
+		r.chatReasoning(it)
+		return
+	}
+	if it.encrypted.Type != gjson.String {
 		return
 	}
 	rb, ok, err := DecodeReasoning(it.encrypted.Str)
@@ -417,7 +423,45 @@ func (r *respInput) reasoning(it *inputItem) {
 		w.str(rb.Signature)
 	}
 	w.close()
-	th := block{kind: blockThinking, raw: w.b}
+	r.addThinking(block{kind: blockThinking, raw: w.b})
+}
+
+// chatReasoning keeps a chat upstream's reasoning (reasoning_content, which
+// the answer side put in the item: whole in encrypted_content, and as the
+// summary) for the assistant turn it preceded; the chat writer sends it
+// back as reasoning_content when that turn calls tools (DeepSeek's
+// thinking mode answers 400 otherwise). OpenAI's own encrypted reasoning
+// cannot be read and is dropped.
+func (r *respInput) chatReasoning(it *inputItem) {
+	var text string
+	if it.encrypted.Type == gjson.String && it.encrypted.Str != "" {
+		rb, ok, err := DecodeReasoning(it.encrypted.Str)
+		if !ok || err != nil || rb.Redacted != "" {
+			return
+		}
+		text = rb.Thinking
+	} else {
+		var sb strings.Builder
+		it.summary.ForEach(func(_, s gjson.Result) bool {
+			if t := s.Get("text").Str; t != "" {
+				if sb.Len() > 0 {
+					sb.WriteByte('\n')
+				}
+				sb.WriteString(t)
+			}
+			return true
+		})
+		text = sb.String()
+	}
+	if text != "" {
+		r.addThinking(block{kind: blockThinking, text: text})
+	}
+}
+
+// addThinking puts a thinking block at the start of the current assistant
+// turn (after the thinking already there, before any text or tool call),
+// or opens one.
+func (r *respInput) addThinking(th block) {
 	n := len(r.turns)
 	if n == 0 || r.turns[n-1].role != roleAssistant {
 		r.turns = append(r.turns, turn{role: roleAssistant, blocks: []block{th}})

@@ -44,3 +44,29 @@ func TestResponsesJSONModeFromMessages(t *testing.T) {
 		}
 	}
 }
+
+// A chat upstream's reasoning_content is carried whole in the reasoning
+// item's encrypted_content when the client asks for it, so the request
+// side can send it back (DeepSeek's thinking mode requires it in a tool
+// loop).
+func TestResponsesChatReasoningIsCarried(t *testing.T) {
+	meta := respTestMeta(false)
+	meta.IncludeEncryptedReasoning = true
+	body := `{"id":"c1","object":"chat.completion","created":1,"model":"deepseek-chat","choices":[{"index":0,"message":{"role":"assistant",` +
+		`"content":null,"reasoning_content":"I need the weather tool.","tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},` +
+		`"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`
+	out, _, err := ChatToResponsesResponse([]byte(body), meta)
+	require.NoError(t, err)
+	r := gjson.ParseBytes(out)
+	require.Equal(t, "reasoning", r.Get("output.0.type").Str)
+	rb, ok, err := DecodeReasoning(r.Get("output.0.encrypted_content").Str)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "I need the weather tool.", rb.Thinking)
+	assert.Empty(t, rb.Signature)
+
+	meta.IncludeEncryptedReasoning = false
+	out, _, err = ChatToResponsesResponse([]byte(body), meta)
+	require.NoError(t, err)
+	assert.False(t, gjson.GetBytes(out, "output.0.encrypted_content").Exists(), "only when asked for")
+}

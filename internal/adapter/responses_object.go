@@ -112,6 +112,10 @@ func (it *respItem) sealReasoning(meta *ResponsesMeta) {
 		it.encrypted = EncodeReasoning(ReasoningBlock{Redacted: it.redacted})
 	case len(it.signature) > 0:
 		it.encrypted = EncodeReasoning(ReasoningBlock{Thinking: string(it.text), Signature: string(it.signature)})
+	case len(it.text) > 0:
+		// A chat upstream's reasoning_content: carried whole, so the next
+		// turn can send it back (docs/responses.md, "Response").
+		it.encrypted = EncodeReasoning(ReasoningBlock{Thinking: string(it.text)})
 	}
 }
 

@@ -386,7 +386,11 @@ func TestResponsesRequestReasoningItems(t *testing.T) {
 	assert.True(t, mm.Thinking, "a tool loop whose turn opens with signed thinking keeps thinking on")
 	assert.Equal(t, int64(1024), msgs.Get("thinking.budget_tokens").Int())
 	assert.NotContains(t, chat.Raw, "thinking")
-	assert.NotContains(t, chat.Raw, "plan")
+	// Chat upstreams get the readable reasoning back on the message that
+	// calls tools (DeepSeek's thinking mode requires it); OpenAI's own and
+	// damaged content are dropped.
+	assert.Equal(t, "plan: call f", chat.Get("messages.1.reasoning_content").Str)
+	assert.Equal(t, 1, strings.Count(chat.Raw, "reasoning_content"))
 
 	// Without its thinking block, the same loop must not ask for thinking.
 	plain := strings.Replace(body, sig, "gAAAAx", 1)
@@ -523,4 +527,28 @@ func fnOutput(callID, out string) responses.ResponseInputItemUnionParam {
 	item := responses.ResponseInputItemParamOfFunctionCallOutput(out)
 	item.OfFunctionCallOutput.CallID = openai.String(callID)
 	return item
+}
+
+// A chat upstream's reasoning_content comes back on the assistant message
+// that calls tools, from the item's encrypted_content or, without it, its
+// summary; never on a message without calls.
+func TestResponsesRequestChatReasoningContent(t *testing.T) {
+	enc := EncodeReasoning(ReasoningBlock{Thinking: "think about the weather"})
+	cases := []struct{ name, reasoning, want string }{
+		{"encrypted", `{"type":"reasoning","summary":[{"type":"summary_text","text":"short"}],"encrypted_content":"` + enc + `"}`, "think about the weather"},
+		{"summary only", `{"type":"reasoning","summary":[{"type":"summary_text","text":"a"},{"type":"summary_text","text":"b"}]}`, "a\nb"},
+		{"openai's own", `{"type":"reasoning","summary":[{"type":"summary_text","text":"s"}],"encrypted_content":"gAAAA"}`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := `{"model":"m","tools":[{"type":"function","name":"f"}],"input":[{"role":"user","content":"go"},` + tc.reasoning + `,
+				{"type":"function_call","call_id":"c","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c","output":"ok"},
+				` + tc.reasoning + `,{"type":"message","role":"assistant","content":[{"type":"output_text","text":"done"}]},{"role":"user","content":"thanks"}]}`
+			out, _, err := ResponsesToChatRequest([]byte(body), ResponsesRequestOptions{})
+			require.NoError(t, err)
+			msgs := gjson.GetBytes(out, "messages")
+			assert.Equal(t, tc.want, msgs.Get("1.reasoning_content").Str, msgs.Raw)
+			assert.False(t, msgs.Get("3.reasoning_content").Exists(), "a message without tool calls never carries it")
+		})
+	}
 }
