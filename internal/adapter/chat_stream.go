@@ -402,3 +402,8 @@ func (s *MessagesToChatStream) usageChunk(out []byte) []byte {
 	w.close()
 	return sse.AppendData(out, w.b)
 }
+
+// Done reports that [DONE] or an error frame went out: the relay stops
+// reading there, so a client that hangs up right after [DONE] (the SDKs
+// do) cannot turn a complete stream into an abandoned one.
+func (s *MessagesToChatStream) Done() bool { return s.done }

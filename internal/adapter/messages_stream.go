@@ -378,3 +378,8 @@ func (s *ChatToMessagesStream) fail(reason string) ([]byte, error) {
 	s.failed, s.failMsg, s.done = true, reason, true
 	return sse.AppendEvent(nil, "error", anthropicErrorBody("api_error", reason)), errors.New(reason)
 }
+
+// Done reports that message_stop or an error frame went out: the relay
+// stops reading there, so a client that hangs up right after the last
+// frame cannot turn a complete stream into an abandoned one.
+func (s *ChatToMessagesStream) Done() bool { return s.done }
