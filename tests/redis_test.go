@@ -303,3 +303,43 @@ func TestSpendRedisLostIsRebuiltFromTheLog(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, keyCall(t, srv.URL, key, "oai/gpt-4o"))
 	assert.Equal(t, upstreamCalls, len(up.requests()), "refused before the upstream")
 }
+
+// TestDashboardSessionWorksOnEveryInstance: behind a load balancer the
+// browser's requests reach any instance; with Redis, a sign-in on one is
+// valid on the other, and a sign-out on either ends it everywhere.
+func TestDashboardSessionWorksOnEveryInstance(t *testing.T) {
+	up := newFakeUpstream(t, openAIChat("hello"))
+	db := testdb.Postgres(t)
+	section, _ := redisConf(t, "redis://127.0.0.1:6379/0", true)
+	conf := fmt.Sprintf(redisProviders, up.URL) + section + "\n[auth]\nadmin_keys = [\"sk-admin-shared-1\"]\n"
+	a := serveWith(t, conf, db)
+	b := serveWith(t, conf, db)
+
+	do := func(method, url, cookie, body string) *http.Response {
+		req, err := http.NewRequest(method, url, strings.NewReader(body))
+		require.NoError(t, err)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+			req.Header.Set("Origin", strings.TrimSuffix(url[:strings.Index(url, "/admin")], "/"))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	resp := do(http.MethodPost, a.URL+"/admin/api/session", "", `{"key":"sk-admin-shared-1"}`)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	var cookie string
+	for _, c := range resp.Cookies() {
+		if c.Name == "aigw_session" {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	require.NotEmpty(t, cookie)
+
+	assert.Equal(t, http.StatusOK, do(http.MethodGet, b.URL+"/admin/api/providers", cookie, "").StatusCode, "signed in on a, used on b")
+	assert.Equal(t, http.StatusOK, do(http.MethodGet, a.URL+"/admin/api/providers", cookie, "").StatusCode)
+	assert.Equal(t, http.StatusNoContent, do(http.MethodDelete, b.URL+"/admin/api/session", cookie, "").StatusCode)
+	assert.Equal(t, http.StatusUnauthorized, do(http.MethodGet, a.URL+"/admin/api/providers", cookie, "").StatusCode, "signed out on b, refused on a")
+	assert.Equal(t, http.StatusUnauthorized, do(http.MethodGet, b.URL+"/admin/api/providers", cookie, "").StatusCode)
+}

@@ -118,7 +118,7 @@ func (s *Server) authAdminAPI(c *gin.Context) {
 			"sign in first: POST /admin/api/session with {\"key\":\"<admin key>\"}, or send Authorization: Bearer <admin key>")
 		return
 	}
-	if _, ok := s.api.sessions.valid(token, now); !ok {
+	if _, ok := s.api.sessions.valid(c.Request.Context(), token, now); !ok {
 		clearSessionCookie(c)
 		adminError(c, http.StatusUnauthorized, codeAdminAuth,
 			"the session ended (signed out, older than 12 h, or this server restarted): sign in again")

@@ -1,18 +1,23 @@
 package gateway
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 )
 
 // Sessions of the dashboard (docs/admin-api.md, "Session").
@@ -33,11 +38,24 @@ const (
 
 // sessionStore holds live sessions by the SHA-256 of their token, with
 // their expiry: a copy of the table (a heap dump) gives no usable cookie.
-// Sessions live in this process only; a restart or another instance does
-// not know them (admin keys work everywhere).
+// Without Redis, sessions live in this process only: a restart or another
+// instance does not know them (admin keys work everywhere). With Redis
+// (README, "多实例") they are also kept there, under the same hash, so a
+// load balancer may send a signed-in browser to any instance.
 type sessionStore struct {
 	mu sync.Mutex
 	m  map[[sha256.Size]byte]time.Time
+	// rdb, when set, shares the sessions; keys are prefix + "session:" +
+	// the hash in hex, the value the expiry in unix seconds.
+	rdb    *redis.Client
+	prefix string
+}
+
+// sessionRedisTimeout bounds a Redis call of the admin API's sessions.
+const sessionRedisTimeout = 2 * time.Second
+
+func (st *sessionStore) redisKey(h [sha256.Size]byte) string {
+	return st.prefix + "session:" + hex.EncodeToString(h[:])
 }
 
 func newSessionStore() *sessionStore {
@@ -45,7 +63,7 @@ func newSessionStore() *sessionStore {
 }
 
 // create makes a session lasting sessionTTL from now.
-func (st *sessionStore) create(now time.Time) (token string, expires time.Time, err error) {
+func (st *sessionStore) create(ctx context.Context, now time.Time) (token string, expires time.Time, err error) {
 	var b [sessionBytes]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", time.Time{}, fmt.Errorf("make a session token: %w", err)
@@ -57,7 +75,16 @@ func (st *sessionStore) create(now time.Time) (token string, expires time.Time, 
 	if len(st.m) >= maxSessions {
 		st.pruneLocked(now)
 	}
-	st.m[sha256.Sum256([]byte(token))] = expires
+	h := sha256.Sum256([]byte(token))
+	st.m[h] = expires
+	if st.rdb != nil {
+		ctx, cancel := context.WithTimeout(ctx, sessionRedisTimeout)
+		defer cancel()
+		if err := st.rdb.Set(ctx, st.redisKey(h), strconv.FormatInt(expires.Unix(), 10), expires.Sub(now)).Err(); err != nil {
+			// Signed in here all the same; other instances will ask again.
+			return token, expires, fmt.Errorf("share the session through Redis: %w", err)
+		}
+	}
 	return token, expires, nil
 }
 
@@ -81,27 +108,58 @@ func (st *sessionStore) pruneLocked(now time.Time) {
 	}
 }
 
-// valid returns the session's expiry when the token names a live one.
-func (st *sessionStore) valid(token string, now time.Time) (time.Time, bool) {
+// valid returns the session's expiry when the token names a live one:
+// one this instance made, else (with Redis) one another instance made and
+// has not ended. A session ended on another instance stays valid here
+// until it expires only if this instance had already seen it: sign-out
+// asks Redis, so it reaches every instance that looks (see end).
+func (st *sessionStore) valid(ctx context.Context, token string, now time.Time) (time.Time, bool) {
 	h := sha256.Sum256([]byte(token))
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	exp, ok := st.m[h]
-	if !ok {
+	if ok && !now.Before(exp) {
+		delete(st.m, h)
+		ok = false
+	}
+	st.mu.Unlock()
+	if st.rdb == nil {
+		return exp, ok
+	}
+	// With Redis, Redis decides: a sign-out on another instance deleted it.
+	ctx, cancel := context.WithTimeout(ctx, sessionRedisTimeout)
+	defer cancel()
+	v, err := st.rdb.Get(ctx, st.redisKey(h)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		st.mu.Lock()
+		delete(st.m, h)
+		st.mu.Unlock()
+		return time.Time{}, false
+	case err != nil:
+		return exp, ok // Redis unreachable: what this instance knows
+	}
+	unix, perr := strconv.ParseInt(v, 10, 64)
+	if perr != nil {
 		return time.Time{}, false
 	}
+	exp = time.Unix(unix, 0)
 	if !now.Before(exp) {
-		delete(st.m, h)
 		return time.Time{}, false
 	}
 	return exp, true
 }
 
-// end removes a session.
-func (st *sessionStore) end(token string) {
+// end removes a session, here and in Redis.
+func (st *sessionStore) end(ctx context.Context, token string) {
+	h := sha256.Sum256([]byte(token))
 	st.mu.Lock()
-	delete(st.m, sha256.Sum256([]byte(token)))
+	delete(st.m, h)
 	st.mu.Unlock()
+	if st.rdb != nil {
+		ctx, cancel := context.WithTimeout(ctx, sessionRedisTimeout)
+		defer cancel()
+		_ = st.rdb.Del(ctx, st.redisKey(h)).Err()
+	}
 }
 
 // failureCounter counts wrong admin keys per client IP.
@@ -231,10 +289,13 @@ func (s *Server) apiSignIn(c *gin.Context) {
 	if !s.adminKeyOK(c, req.Key, now) {
 		return
 	}
-	token, expires, err := s.api.sessions.create(now)
-	if err != nil {
+	token, expires, err := s.api.sessions.create(c.Request.Context(), now)
+	if token == "" {
 		adminError(c, http.StatusInternalServerError, codeInternal, err.Error())
 		return
+	}
+	if err != nil {
+		s.limitsUnavailable(err) // counted and logged like every Redis error
 	}
 	s.api.failures.reset(c.ClientIP())
 	s.setSessionCookie(c, token, expires)
@@ -247,7 +308,7 @@ func (s *Server) apiSignIn(c *gin.Context) {
 func (s *Server) apiSession(c *gin.Context) {
 	out := gin.H{"auth": "key", "expires_at": nil}
 	if token, err := c.Cookie(sessionCookie); err == nil && presentedKey(c.Request) == "" {
-		if exp, ok := s.api.sessions.valid(token, s.api.now()); ok {
+		if exp, ok := s.api.sessions.valid(c.Request.Context(), token, s.api.now()); ok {
 			out = gin.H{"auth": "session", "expires_at": exp.In(s.location)}
 		}
 	}
@@ -258,7 +319,7 @@ func (s *Server) apiSession(c *gin.Context) {
 // the cookie is cleared.
 func (s *Server) apiSignOut(c *gin.Context) {
 	if token, err := c.Cookie(sessionCookie); err == nil && token != "" {
-		s.api.sessions.end(token)
+		s.api.sessions.end(c.Request.Context(), token)
 	}
 	clearSessionCookie(c)
 	c.Status(http.StatusNoContent)

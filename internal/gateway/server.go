@@ -180,6 +180,7 @@ func New(opts Options) *Server {
 		s.limits = newRedisLimits(opts.Redis, opts.RedisPrefix)
 		s.failOpen = opts.RedisFailOpen
 		s.redis, s.redisPrefix = opts.Redis, opts.RedisPrefix
+		s.api.sessions.rdb, s.api.sessions.prefix = opts.Redis, opts.RedisPrefix
 	}
 	for _, k := range opts.Config.Auth.Keys {
 		s.clientKeys = append(s.clientKeys, []byte(k))
