@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aigw/aigw/internal/config"
+	"github.com/aigw/aigw/internal/testdb"
 	"github.com/aigw/aigw/migrations"
 )
 
@@ -40,7 +42,19 @@ var dashBenchEnd = time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*360
 // thousand replayed from a spill file (a newer id, an hour older), no
 // bodies but on one row in a thousand. docs/benchmark.md has the numbers.
 func BenchmarkDashboard5M(b *testing.B) {
-	db := mustOpen(b, config.Database{Driver: "sqlite", DSN: dashBenchFile(b), Timezone: "Asia/Shanghai"})
+	runDashBench(b, mustOpen(b, config.Database{Driver: "sqlite", DSN: dashBenchFile(b), Timezone: "Asia/Shanghai"}))
+}
+
+// BenchmarkDashboard5MPostgres is the same on PostgreSQL, the database of
+// a team's several instances (README, "多实例"). The rows are seeded once
+// into a schema of the test server that is kept, named by the schema and
+// seed versions (DROP SCHEMA aigw_dash5m_... CASCADE frees it).
+func BenchmarkDashboard5MPostgres(b *testing.B) {
+	runDashBench(b, mustOpen(b, dashBenchPostgres(b)))
+}
+
+// runDashBench times every query behind a page on db's seeded log.
+func runDashBench(b *testing.B, db *DB) {
 	ctx := context.Background()
 	end := dashBenchEnd
 	overview := func(rng, step time.Duration) func() (int, error) {
@@ -229,6 +243,113 @@ SELECT 'bench-' || i,
   CASE WHEN status = 200 THEN 250 + h4 % 3000 + h2 % 800 ELSE 0 END,
   1, 1200, 3400, '10.0.0.7',
   CASE WHEN i % 1000 = 0 THEN printf('{"model":"%s","messages":[{"role":"user","content":"%s"}]}', model, hex(randomblob(400))) ELSE '' END,
+  CASE WHEN i % 1000 = 0 THEN '{"choices":[]}' ELSE '' END,
+  CASE WHEN status <> 200 OR model = 'local-llama' THEN NULL ELSE ((200 + h4 % 3000) * 2.5 + (50 + h2 % 800) * 10) / 1e6 END,
+  0, 0, 0, '', '', CASE WHEN ci < 0 THEN '' ELSE 'client-' || ci END,
+  CASE WHEN ci < 0 THEN '' ELSE 'sk-aigw-...' || ci END
+FROM v`
+
+// dashBenchPostgres is the seeded PostgreSQL schema, made on first use.
+func dashBenchPostgres(b *testing.B) config.Database {
+	b.Helper()
+	fsys, err := migrations.For(dialectPostgres)
+	if err != nil {
+		b.Fatal(err)
+	}
+	files, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		b.Fatal(err)
+	}
+	version := strings.SplitN(files[len(files)-1], "_", 2)[0]
+	schema := fmt.Sprintf("aigw_dash5m_%s_s%d", version, dashBenchSeed)
+	admin := testdb.PostgresAdminDSN(b)
+	cfg := config.Database{Driver: "postgres", DSN: testdb.WithSearchPath(admin, schema), Timezone: "Asia/Shanghai"}
+	raw, err := sql.Open("pgx", admin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	var done bool
+	if err := raw.QueryRow(`SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'dash_bench_seeded')`,
+		schema).Scan(&done); err != nil {
+		b.Fatal(err)
+	}
+	if done {
+		return cfg
+	}
+	b.Logf("seeding %d log rows into PostgreSQL schema %s (once)", dashBenchRows, schema)
+	start := time.Now()
+	for _, stmt := range []string{"DROP SCHEMA IF EXISTS " + schema + " CASCADE", "CREATE SCHEMA " + schema} {
+		if _, err := raw.Exec(stmt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	db, err := Open(ctx, cfg, WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const per = 500_000
+	startMs := dashBenchEnd.Add(-31 * 24 * time.Hour).UnixMilli()
+	for from := 0; from < dashBenchRows; from += per {
+		q := strings.NewReplacer("$FROM", fmt.Sprint(from), "$TO", fmt.Sprint(from+per-1),
+			"$START", fmt.Sprint(startMs), "$SPAN", fmt.Sprint(int64(31*24*time.Hour/time.Millisecond)),
+			"$N", fmt.Sprint(dashBenchRows)).Replace(dashBenchInsertPostgres)
+		if err := db.write.WithContext(ctx).Exec(q).Error; err != nil {
+			b.Fatalf("seed rows %d..: %v", from, err)
+		}
+	}
+	for _, stmt := range append(backfillStatements(b, dialectPostgres), "ANALYZE", "CREATE TABLE dash_bench_seeded (at timestamptz)") {
+		if err := db.write.WithContext(ctx).Exec(stmt).Error; err != nil {
+			b.Fatalf("finish the seeded schema: %v", err)
+		}
+	}
+	b.Logf("seeded in %s", time.Since(start).Round(time.Second))
+	return cfg
+}
+
+// dashBenchInsertPostgres is dashBenchInsert in PostgreSQL's dialect: the
+// same rows (the same index arithmetic), made by generate_series.
+const dashBenchInsertPostgres = `
+WITH r AS (
+  SELECT i,
+    $START + i * $SPAN / $N - CASE WHEN i % 1000 = 999 THEN 3600000 ELSE 0 END AS ms,
+    (i * 2654435761) % 1000 AS h1,
+    ((i * 2246822519) / 7) % 1000 AS h2,
+    (i * 3266489917) % 1000 AS h3,
+    ((i * 668265263) / 13) % 100000 AS h4
+  FROM generate_series($FROM::bigint, $TO::bigint) AS i),
+c AS (
+  SELECT *, CASE WHEN h1 < 100 THEN -1 ELSE ((h1 - 100) * (h1 - 100)) / 26700 END AS ci FROM r),
+m AS (
+  SELECT *, CASE WHEN ci < 0 THEN h2 % 12 ELSE (ci * 5 + h2 % 3) % 12 END AS mi FROM c),
+v AS (
+  SELECT *,
+    CASE mi WHEN 0 THEN 'gpt-4o' WHEN 1 THEN 'fast' WHEN 2 THEN 'claude-sonnet-4-5' WHEN 3 THEN 'smart'
+      WHEN 4 THEN 'deepseek-chat' WHEN 5 THEN 'qwen-max' WHEN 6 THEN 'gemini-2.5-pro' WHEN 7 THEN 'glm-4.6'
+      WHEN 8 THEN 'kimi-k2' WHEN 9 THEN 'mistral-large' WHEN 10 THEN 'o3' ELSE 'local-llama' END AS model,
+    CASE WHEN h3 < 935 THEN 200 WHEN h3 < 955 THEN 429 WHEN h3 < 965 THEN 400 WHEN h3 < 970 THEN 401
+      WHEN h3 < 975 THEN 499 WHEN h3 < 985 THEN 502 WHEN h3 < 995 THEN 500 ELSE 503 END AS status
+  FROM m)
+INSERT INTO request_logs (request_id, created_at, method, path, inbound_format, requested_model, upstream_model,
+  provider, key_hint, stream, status_code, error, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
+  total_tokens, attempts, request_bytes, response_bytes, client_ip, request_body, response_body, cost,
+  cache_read_tokens, cache_write_tokens, reasoning_tokens, route, tried, client, client_key_hint)
+SELECT 'bench-' || i, to_timestamp(ms / 1000.0),
+  'POST', '/v1/chat/completions', 'openai', model,
+  CASE model WHEN 'fast' THEN 'gpt-4o-mini' WHEN 'smart' THEN 'claude-sonnet-4-5' ELSE model END,
+  CASE WHEN model IN ('gpt-4o', 'fast') THEN CASE WHEN h4 % 2 = 0 THEN 'openai' ELSE 'azure' END
+    WHEN model IN ('claude-sonnet-4-5', 'smart') THEN 'anthropic' WHEN model = 'o3' THEN 'openai'
+    WHEN model = 'local-llama' THEN 'ollama' ELSE split_part(model, '-', 1) END,
+  'sk-...c3f9', (i / 3) % 2 = 1, status, CASE WHEN status >= 400 THEN 'upstream error' ELSE '' END,
+  80 + h4 % 4000 + CASE WHEN h4 % 50 = 0 THEN 30000 ELSE 0 END,
+  CASE WHEN (i / 3) % 2 = 1 THEN 40 + h4 % 900 ELSE 0 END,
+  CASE WHEN status = 200 THEN 200 + h4 % 3000 ELSE 0 END,
+  CASE WHEN status = 200 THEN 50 + h2 % 800 ELSE 0 END,
+  CASE WHEN status = 200 THEN 250 + h4 % 3000 + h2 % 800 ELSE 0 END,
+  1, 1200, 3400, '10.0.0.7',
+  CASE WHEN i % 1000 = 0 THEN format('{"model":"%s","messages":[{"role":"user","content":"%s"}]}', model, repeat(md5(i::text), 25)) ELSE '' END,
   CASE WHEN i % 1000 = 0 THEN '{"choices":[]}' ELSE '' END,
   CASE WHEN status <> 200 OR model = 'local-llama' THEN NULL ELSE ((200 + h4 % 3000) * 2.5 + (50 + h2 % 800) * 10) / 1e6 END,
   0, 0, 0, '', '', CASE WHEN ci < 0 THEN '' ELSE 'client-' || ci END,
