@@ -106,8 +106,12 @@ func ChatToMessagesRequest(body []byte, opts ChatRequestOptions) ([]byte, ChatMe
 		w.closeArr()
 	}
 	writeAnthropicMessages(&w, turns)
+	toolsAt := len(w.b)
 	if meta.JSONMode, err = writeChatTools(&w, &f, meta.Thinking, &names); err != nil {
 		return nil, meta, err
+	}
+	if len(w.b) == toolsAt {
+		writeHistoryTools(&w, turns)
 	}
 	sampling.write(&w)
 	if u := f.user; u.Type == gjson.String && u.Str != "" && !looksLikeEmail(u.Str) && !looksLikePhone(u.Str) {

@@ -112,3 +112,51 @@ func dropThinking(turns []turn) []turn {
 	}
 	return out
 }
+
+// writeHistoryTools declares the tools a history's tool calls name when the
+// request itself defines none (a client that stopped offering tools, a
+// summary turn after a tool loop): Anthropic refuses tool_use and
+// tool_result blocks in a request without tools (docs/conversion.md,
+// "Requests: tools"). They get an open schema and tool_choice none, so the
+// model cannot call them.
+func writeHistoryTools(w *jw, turns []turn) {
+	var names []string
+	seen := map[string]bool{}
+	for _, t := range turns {
+		for _, b := range t.blocks {
+			if b.kind != blockToolUse {
+				continue
+			}
+			name := b.name
+			if name == "" && b.raw != nil {
+				name = gjson.GetBytes(b.raw, "name").Str
+			}
+			if name != "" && !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	w.key("tools")
+	w.openArr()
+	for _, name := range names {
+		w.open()
+		w.key("name")
+		w.str(name)
+		w.key("input_schema")
+		w.open()
+		w.key("type")
+		w.str("object")
+		w.close()
+		w.close()
+	}
+	w.closeArr()
+	w.key("tool_choice")
+	w.open()
+	w.key("type")
+	w.str("none")
+	w.close()
+}

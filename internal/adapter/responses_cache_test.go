@@ -53,3 +53,37 @@ func TestResponsesCacheBreakpointSkipsThinking(t *testing.T) {
 	cachePoint(&w, "]}") // not the shape: left alone
 	assert.Equal(t, `{"a":[{"x":1}]`, string(w.b))
 }
+
+// A history with tool calls but no tools in the request (the client
+// stopped offering them): Anthropic refuses tool blocks without tools, so
+// the names used are declared, and tool_choice none keeps them uncalled.
+// Requests that define tools are left as they are.
+func TestHistoryToolsDeclaredWhenTheRequestHasNone(t *testing.T) {
+	chat := `{"model":"m","messages":[{"role":"user","content":"go"},
+		{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"lookup","arguments":"{}"}}]},
+		{"role":"tool","tool_call_id":"c1","content":"42"},{"role":"user","content":"sum it up"}]}`
+	resp := `{"model":"m","input":[{"role":"user","content":"go"},{"type":"function_call","call_id":"c1","name":"lookup","arguments":"{}"},
+		{"type":"function_call_output","call_id":"c1","output":"42"},{"role":"user","content":"sum it up"}]}`
+	a, _, err := ChatToMessagesRequest([]byte(chat), ChatRequestOptions{})
+	require.NoError(t, err)
+	b, _, err := ResponsesToMessagesRequest([]byte(resp), ResponsesRequestOptions{})
+	require.NoError(t, err)
+	for _, out := range [][]byte{a, b} {
+		r := gjson.ParseBytes(out)
+		assert.Equal(t, "lookup", r.Get("tools.0.name").Str, string(out))
+		assert.Equal(t, int64(1), r.Get("tools.#").Int())
+		assert.Equal(t, "object", r.Get("tools.0.input_schema.type").Str)
+		assert.Equal(t, "none", r.Get("tool_choice.type").Str)
+	}
+
+	withTools := strings.Replace(chat, `"messages"`, `"tools":[{"type":"function","function":{"name":"other","parameters":{"type":"object"}}}],"messages"`, 1)
+	c, _, err := ChatToMessagesRequest([]byte(withTools), ChatRequestOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "other", gjson.GetBytes(c, "tools.0.name").Str)
+	assert.Equal(t, int64(1), gjson.GetBytes(c, "tools.#").Int())
+	assert.NotEqual(t, "none", gjson.GetBytes(c, "tool_choice.type").Str)
+
+	plain, _, err := ChatToMessagesRequest([]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`), ChatRequestOptions{})
+	require.NoError(t, err)
+	assert.False(t, gjson.GetBytes(plain, "tools").Exists(), "no tool history: no tools")
+}

@@ -404,6 +404,9 @@ func ResponsesToMessagesRequest(body []byte, opts ResponsesRequestOptions) ([]by
 	if r.meta.JSONMode, err = r.writeAnthropicTools(&w); err != nil {
 		return nil, ResponsesMeta{}, err
 	}
+	if len(w.b) == toolsAt {
+		writeHistoryTools(&w, turns)
+	}
 	if cache && len(w.b) > toolsAt {
 		cacheLastTool(&w, toolsAt)
 	}
