@@ -29,8 +29,7 @@ type MessagesToChatStream struct {
 	jsonUsed bool                       // the json_tool_call block appeared
 	finish   string
 
-	input, cacheRead, cacheCreate, output int64
-	cacheCreate1h                         int64
+	antUsage anthropicStreamUsage
 }
 
 // streamKind is what an upstream content block becomes in the chunks.
@@ -79,7 +78,7 @@ func (s *MessagesToChatStream) Event(ev sse.Event) ([]byte, error) {
 	case "content_block_stop":
 		return s.blockStop(root.Get("index").Int()), nil
 	case "message_delta":
-		s.takeUsage(root.Get("usage"))
+		s.antUsage.take(root.Get("usage"))
 		if sr := root.Get("delta.stop_reason"); sr.Type == gjson.String && !s.finished {
 			s.finish = s.mapFinish(sr.Str)
 			return s.finishChunk(nil), nil
@@ -98,7 +97,7 @@ func (s *MessagesToChatStream) messageStart(msg gjson.Result) []byte {
 		return nil // a duplicate message_start must not restart the answer
 	}
 	s.start(msg.Get("id").Str, msg.Get("model").Str)
-	s.takeUsage(msg.Get("usage"))
+	s.antUsage.take(msg.Get("usage"))
 	return s.roleChunk(nil)
 }
 
@@ -231,18 +230,7 @@ func (s *MessagesToChatStream) Finish() []byte {
 }
 
 // Usage is the usage seen so far (final after message_stop).
-func (s *MessagesToChatStream) Usage() Usage {
-	u := Usage{
-		PromptTokens:        s.input + s.cacheRead + s.cacheCreate,
-		CompletionTokens:    s.output,
-		CacheReadTokens:     s.cacheRead,
-		CacheCreationTokens: s.cacheCreate,
-		// The 1-hour part, for pricing (docs/conversion.md, "Usage").
-		CacheCreation1hTokens: s.cacheCreate1h,
-	}
-	u.TotalTokens = u.PromptTokens + u.CompletionTokens
-	return u
-}
+func (s *MessagesToChatStream) Usage() Usage { return s.antUsage.usage() }
 
 // Failed reports an upstream error event, an event that could not be
 // converted, or a stream cut before message_stop, with the reason.
@@ -264,29 +252,6 @@ func (s *MessagesToChatStream) mapFinish(stop string) string {
 		return "tool_calls"
 	}
 	return f
-}
-
-// takeUsage folds a usage object in. message_delta usage is cumulative:
-// output_tokens replaces, and input/cache counts override when present.
-func (s *MessagesToChatStream) takeUsage(u gjson.Result) {
-	if !u.IsObject() {
-		return
-	}
-	if v := u.Get("input_tokens"); v.Type == gjson.Number {
-		s.input = v.Int()
-	}
-	if v := u.Get("cache_read_input_tokens"); v.Type == gjson.Number {
-		s.cacheRead = v.Int()
-	}
-	if v := u.Get("cache_creation_input_tokens"); v.Type == gjson.Number {
-		s.cacheCreate = v.Int()
-	}
-	if v := u.Get("cache_creation.ephemeral_1h_input_tokens"); v.Type == gjson.Number {
-		s.cacheCreate1h = v.Int()
-	}
-	if v := u.Get("output_tokens"); v.Type == gjson.Number {
-		s.output = v.Int()
-	}
 }
 
 func (s *MessagesToChatStream) start(id, model string) {

@@ -46,7 +46,7 @@ type ResponsesStream struct {
 	usageSeen  bool
 
 	// Messages usage, folded as message_start and message_delta come.
-	input, cacheRead, cacheCreate, cacheCreate1h, output int64
+	antUsage anthropicStreamUsage
 }
 
 type streamSource uint8
@@ -111,15 +111,7 @@ func (s *ResponsesStream) Finish() []byte {
 // Usage is the usage the upstream reported so far (final at the end).
 func (s *ResponsesStream) Usage() Usage {
 	if s.src == sourceMessages {
-		u := Usage{
-			PromptTokens:          s.input + s.cacheRead + s.cacheCreate,
-			CompletionTokens:      s.output,
-			CacheReadTokens:       s.cacheRead,
-			CacheCreationTokens:   s.cacheCreate,
-			CacheCreation1hTokens: s.cacheCreate1h,
-		}
-		u.TotalTokens = u.PromptTokens + u.CompletionTokens
-		return u
+		return s.antUsage.usage()
 	}
 	return s.usage
 }

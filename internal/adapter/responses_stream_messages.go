@@ -21,7 +21,7 @@ func (s *ResponsesStream) messagesEvent(ev sse.Event) error {
 		if !s.started {
 			s.start(msg.Get("model").Str)
 		}
-		s.takeAnthropicUsage(msg.Get("usage"))
+		s.antUsage.take(msg.Get("usage"))
 	case "content_block_start":
 		s.blockStart(root.Get("index").Int(), root.Get("content_block"))
 	case "content_block_delta":
@@ -35,7 +35,7 @@ func (s *ResponsesStream) messagesEvent(ev sse.Event) error {
 			}
 		}
 	case "message_delta":
-		s.takeAnthropicUsage(root.Get("usage"))
+		s.antUsage.take(root.Get("usage"))
 		if sr := root.Get("delta.stop_reason"); sr.Type == gjson.String {
 			s.finish, s.finishSeen = finishReason(sr.Str), true
 		}
@@ -122,30 +122,6 @@ func (s *ResponsesStream) blockDelta(it *respItem, d gjson.Result) {
 		}
 	}
 	// citations_delta: nothing.
-}
-
-// takeAnthropicUsage folds a usage object in. message_delta's usage is
-// cumulative: output_tokens replaces, input and cache counts override when
-// present.
-func (s *ResponsesStream) takeAnthropicUsage(u gjson.Result) {
-	if !u.IsObject() {
-		return
-	}
-	if v := u.Get("input_tokens"); v.Type == gjson.Number {
-		s.input = v.Int()
-	}
-	if v := u.Get("cache_read_input_tokens"); v.Type == gjson.Number {
-		s.cacheRead = v.Int()
-	}
-	if v := u.Get("cache_creation_input_tokens"); v.Type == gjson.Number {
-		s.cacheCreate = v.Int()
-	}
-	if v := u.Get("cache_creation.ephemeral_1h_input_tokens"); v.Type == gjson.Number {
-		s.cacheCreate1h = v.Int()
-	}
-	if v := u.Get("output_tokens"); v.Type == gjson.Number {
-		s.output = v.Int()
-	}
 }
 
 // messagesError ends the stream with response.failed for an Anthropic

@@ -115,3 +115,46 @@ func anthropicInput(u Usage) int64 {
 	}
 	return n
 }
+
+// anthropicStreamUsage folds the usage objects of a Messages stream
+// (message_start, then each message_delta). message_delta's usage is
+// cumulative: output_tokens replaces, and input and cache counts override
+// when present.
+type anthropicStreamUsage struct {
+	input, cacheRead, cacheCreate, cacheCreate1h, output int64
+}
+
+func (a *anthropicStreamUsage) take(u gjson.Result) {
+	if !u.IsObject() {
+		return
+	}
+	if v := u.Get("input_tokens"); v.Type == gjson.Number {
+		a.input = v.Int()
+	}
+	if v := u.Get("cache_read_input_tokens"); v.Type == gjson.Number {
+		a.cacheRead = v.Int()
+	}
+	if v := u.Get("cache_creation_input_tokens"); v.Type == gjson.Number {
+		a.cacheCreate = v.Int()
+	}
+	if v := u.Get("cache_creation.ephemeral_1h_input_tokens"); v.Type == gjson.Number {
+		a.cacheCreate1h = v.Int()
+	}
+	if v := u.Get("output_tokens"); v.Type == gjson.Number {
+		a.output = v.Int()
+	}
+}
+
+// usage is the usage so far in OpenAI terms (prompt includes the cache).
+func (a *anthropicStreamUsage) usage() Usage {
+	u := Usage{
+		PromptTokens:        a.input + a.cacheRead + a.cacheCreate,
+		CompletionTokens:    a.output,
+		CacheReadTokens:     a.cacheRead,
+		CacheCreationTokens: a.cacheCreate,
+		// The 1-hour part, for pricing (docs/conversion.md, "Usage").
+		CacheCreation1hTokens: a.cacheCreate1h,
+	}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
+}
