@@ -201,17 +201,30 @@ func seedDashBench(b *testing.B, path string) {
 }
 
 // dashBenchInsert makes rows $FROM..$TO. h1..h4 are independent
-// pseudo-random numbers of the row's index.
-const dashBenchInsert = `
-WITH RECURSIVE seq(i) AS (SELECT $FROM UNION ALL SELECT i + 1 FROM seq WHERE i < $TO),
-r AS (
+// pseudo-random numbers of the row's index. The rows are the same in both
+// dialects: only the sequence and a few functions of the select differ.
+const dashBenchInsert = "\nWITH RECURSIVE seq(i) AS (SELECT $FROM UNION ALL SELECT i + 1 FROM seq WHERE i < $TO),\n" +
+	dashBenchRowsHead + "seq" + dashBenchRowsDerived + dashBenchSelectSQLite
+
+// dashBenchInsertPostgres is dashBenchInsert in PostgreSQL's dialect,
+// made by generate_series.
+const dashBenchInsertPostgres = "\nWITH " + dashBenchRowsHead + "generate_series($FROM::bigint, $TO::bigint) AS i" +
+	dashBenchRowsDerived + dashBenchSelectPostgres
+
+// dashBenchRowsHead is the start of the CTE of a row's numbers, up to its
+// source of indexes.
+const dashBenchRowsHead = `r AS (
   SELECT i,
     $START + i * $SPAN / $N - CASE WHEN i % 1000 = 999 THEN 3600000 ELSE 0 END AS ms,
     (i * 2654435761) % 1000 AS h1,
     ((i * 2246822519) / 7) % 1000 AS h2,
     (i * 3266489917) % 1000 AS h3,
     ((i * 668265263) / 13) % 100000 AS h4
-  FROM seq),
+  FROM `
+
+// dashBenchRowsDerived derives a row's client, model and status, and names
+// the columns inserted.
+const dashBenchRowsDerived = `),
 c AS (
   SELECT *, CASE WHEN h1 < 100 THEN -1 ELSE ((h1 - 100) * (h1 - 100)) / 26700 END AS ci FROM r),
 m AS (
@@ -228,7 +241,9 @@ INSERT INTO request_logs (request_id, created_at, method, path, inbound_format, 
   provider, key_hint, stream, status_code, error, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
   total_tokens, attempts, request_bytes, response_bytes, client_ip, request_body, response_body, cost,
   cache_read_tokens, cache_write_tokens, reasoning_tokens, route, tried, client, client_key_hint)
-SELECT 'bench-' || i,
+`
+
+const dashBenchSelectSQLite = `SELECT 'bench-' || i,
   strftime('%Y-%m-%d %H:%M:%S', ms / 1000 + 28800, 'unixepoch') || printf('.%03d', ms % 1000) || '+08:00',
   'POST', '/v1/chat/completions', 'openai', model,
   CASE model WHEN 'fast' THEN 'gpt-4o-mini' WHEN 'smart' THEN 'claude-sonnet-4-5' ELSE model END,
@@ -243,6 +258,26 @@ SELECT 'bench-' || i,
   CASE WHEN status = 200 THEN 250 + h4 % 3000 + h2 % 800 ELSE 0 END,
   1, 1200, 3400, '10.0.0.7',
   CASE WHEN i % 1000 = 0 THEN printf('{"model":"%s","messages":[{"role":"user","content":"%s"}]}', model, hex(randomblob(400))) ELSE '' END,
+  CASE WHEN i % 1000 = 0 THEN '{"choices":[]}' ELSE '' END,
+  CASE WHEN status <> 200 OR model = 'local-llama' THEN NULL ELSE ((200 + h4 % 3000) * 2.5 + (50 + h2 % 800) * 10) / 1e6 END,
+  0, 0, 0, '', '', CASE WHEN ci < 0 THEN '' ELSE 'client-' || ci END,
+  CASE WHEN ci < 0 THEN '' ELSE 'sk-aigw-...' || ci END
+FROM v`
+
+const dashBenchSelectPostgres = `SELECT 'bench-' || i, to_timestamp(ms / 1000.0),
+  'POST', '/v1/chat/completions', 'openai', model,
+  CASE model WHEN 'fast' THEN 'gpt-4o-mini' WHEN 'smart' THEN 'claude-sonnet-4-5' ELSE model END,
+  CASE WHEN model IN ('gpt-4o', 'fast') THEN CASE WHEN h4 % 2 = 0 THEN 'openai' ELSE 'azure' END
+    WHEN model IN ('claude-sonnet-4-5', 'smart') THEN 'anthropic' WHEN model = 'o3' THEN 'openai'
+    WHEN model = 'local-llama' THEN 'ollama' ELSE split_part(model, '-', 1) END,
+  'sk-...c3f9', (i / 3) % 2 = 1, status, CASE WHEN status >= 400 THEN 'upstream error' ELSE '' END,
+  80 + h4 % 4000 + CASE WHEN h4 % 50 = 0 THEN 30000 ELSE 0 END,
+  CASE WHEN (i / 3) % 2 = 1 THEN 40 + h4 % 900 ELSE 0 END,
+  CASE WHEN status = 200 THEN 200 + h4 % 3000 ELSE 0 END,
+  CASE WHEN status = 200 THEN 50 + h2 % 800 ELSE 0 END,
+  CASE WHEN status = 200 THEN 250 + h4 % 3000 + h2 % 800 ELSE 0 END,
+  1, 1200, 3400, '10.0.0.7',
+  CASE WHEN i % 1000 = 0 THEN format('{"model":"%s","messages":[{"role":"user","content":"%s"}]}', model, repeat(md5(i::text), 25)) ELSE '' END,
   CASE WHEN i % 1000 = 0 THEN '{"choices":[]}' ELSE '' END,
   CASE WHEN status <> 200 OR model = 'local-llama' THEN NULL ELSE ((200 + h4 % 3000) * 2.5 + (50 + h2 % 800) * 10) / 1e6 END,
   0, 0, 0, '', '', CASE WHEN ci < 0 THEN '' ELSE 'client-' || ci END,
@@ -308,50 +343,3 @@ func dashBenchPostgres(b *testing.B) config.Database {
 	b.Logf("seeded in %s", time.Since(start).Round(time.Second))
 	return cfg
 }
-
-// dashBenchInsertPostgres is dashBenchInsert in PostgreSQL's dialect: the
-// same rows (the same index arithmetic), made by generate_series.
-const dashBenchInsertPostgres = `
-WITH r AS (
-  SELECT i,
-    $START + i * $SPAN / $N - CASE WHEN i % 1000 = 999 THEN 3600000 ELSE 0 END AS ms,
-    (i * 2654435761) % 1000 AS h1,
-    ((i * 2246822519) / 7) % 1000 AS h2,
-    (i * 3266489917) % 1000 AS h3,
-    ((i * 668265263) / 13) % 100000 AS h4
-  FROM generate_series($FROM::bigint, $TO::bigint) AS i),
-c AS (
-  SELECT *, CASE WHEN h1 < 100 THEN -1 ELSE ((h1 - 100) * (h1 - 100)) / 26700 END AS ci FROM r),
-m AS (
-  SELECT *, CASE WHEN ci < 0 THEN h2 % 12 ELSE (ci * 5 + h2 % 3) % 12 END AS mi FROM c),
-v AS (
-  SELECT *,
-    CASE mi WHEN 0 THEN 'gpt-4o' WHEN 1 THEN 'fast' WHEN 2 THEN 'claude-sonnet-4-5' WHEN 3 THEN 'smart'
-      WHEN 4 THEN 'deepseek-chat' WHEN 5 THEN 'qwen-max' WHEN 6 THEN 'gemini-2.5-pro' WHEN 7 THEN 'glm-4.6'
-      WHEN 8 THEN 'kimi-k2' WHEN 9 THEN 'mistral-large' WHEN 10 THEN 'o3' ELSE 'local-llama' END AS model,
-    CASE WHEN h3 < 935 THEN 200 WHEN h3 < 955 THEN 429 WHEN h3 < 965 THEN 400 WHEN h3 < 970 THEN 401
-      WHEN h3 < 975 THEN 499 WHEN h3 < 985 THEN 502 WHEN h3 < 995 THEN 500 ELSE 503 END AS status
-  FROM m)
-INSERT INTO request_logs (request_id, created_at, method, path, inbound_format, requested_model, upstream_model,
-  provider, key_hint, stream, status_code, error, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
-  total_tokens, attempts, request_bytes, response_bytes, client_ip, request_body, response_body, cost,
-  cache_read_tokens, cache_write_tokens, reasoning_tokens, route, tried, client, client_key_hint)
-SELECT 'bench-' || i, to_timestamp(ms / 1000.0),
-  'POST', '/v1/chat/completions', 'openai', model,
-  CASE model WHEN 'fast' THEN 'gpt-4o-mini' WHEN 'smart' THEN 'claude-sonnet-4-5' ELSE model END,
-  CASE WHEN model IN ('gpt-4o', 'fast') THEN CASE WHEN h4 % 2 = 0 THEN 'openai' ELSE 'azure' END
-    WHEN model IN ('claude-sonnet-4-5', 'smart') THEN 'anthropic' WHEN model = 'o3' THEN 'openai'
-    WHEN model = 'local-llama' THEN 'ollama' ELSE split_part(model, '-', 1) END,
-  'sk-...c3f9', (i / 3) % 2 = 1, status, CASE WHEN status >= 400 THEN 'upstream error' ELSE '' END,
-  80 + h4 % 4000 + CASE WHEN h4 % 50 = 0 THEN 30000 ELSE 0 END,
-  CASE WHEN (i / 3) % 2 = 1 THEN 40 + h4 % 900 ELSE 0 END,
-  CASE WHEN status = 200 THEN 200 + h4 % 3000 ELSE 0 END,
-  CASE WHEN status = 200 THEN 50 + h2 % 800 ELSE 0 END,
-  CASE WHEN status = 200 THEN 250 + h4 % 3000 + h2 % 800 ELSE 0 END,
-  1, 1200, 3400, '10.0.0.7',
-  CASE WHEN i % 1000 = 0 THEN format('{"model":"%s","messages":[{"role":"user","content":"%s"}]}', model, repeat(md5(i::text), 25)) ELSE '' END,
-  CASE WHEN i % 1000 = 0 THEN '{"choices":[]}' ELSE '' END,
-  CASE WHEN status <> 200 OR model = 'local-llama' THEN NULL ELSE ((200 + h4 % 3000) * 2.5 + (50 + h2 % 800) * 10) / 1e6 END,
-  0, 0, 0, '', '', CASE WHEN ci < 0 THEN '' ELSE 'client-' || ci END,
-  CASE WHEN ci < 0 THEN '' ELSE 'sk-aigw-...' || ci END
-FROM v`
