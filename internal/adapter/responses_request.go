@@ -1,7 +1,9 @@
 package adapter
 
 import (
+	"bytes"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -518,8 +520,7 @@ func cachePoint(w *jw, closers string) {
 	if end < 0 || w.b[end] != '}' || string(w.b[end+1:]) != closers {
 		return // not the shape written above: leave the body as it is
 	}
-	tail := append([]byte(ephemeralCache), w.b[end:]...)
-	w.b = append(w.b[:end], tail...)
+	w.b = slices.Insert(w.b, end, []byte(ephemeralCache)...)
 }
 
 // cacheLastTool marks the last tool definition (the tools member starts at
@@ -527,13 +528,11 @@ func cachePoint(w *jw, closers string) {
 // on them caches them even when the system prompt changes.
 func cacheLastTool(w *jw, from int) {
 	tools := w.b[from:]
-	i := strings.LastIndex(string(tools), "}]")
-	if i < 0 || !strings.HasPrefix(string(tools), `,"tools":[`) && !strings.HasPrefix(string(tools), `"tools":[`) {
+	i := bytes.LastIndex(tools, []byte("}]"))
+	if i < 0 || !bytes.HasPrefix(tools, []byte(`,"tools":[`)) && !bytes.HasPrefix(tools, []byte(`"tools":[`)) {
 		return
 	}
-	at := from + i
-	tail := append([]byte(ephemeralCache), w.b[at:]...)
-	w.b = append(w.b[:at], tail...)
+	w.b = slices.Insert(w.b, from+i, []byte(ephemeralCache)...)
 }
 
 // cacheableLast reports whether the block written last for the turn may
