@@ -1,8 +1,6 @@
 package adapter
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -13,18 +11,10 @@ import (
 // returns the usage for the request log. An error means the upstream sent something that is not a
 // Messages response; the gateway answers 502.
 func MessagesToChatResponse(body []byte, meta ChatMeta) ([]byte, Usage, error) {
-	if why := checkUpstream(body); why != "" {
-		return nil, Usage{}, errors.New("convert anthropic response: body " + why)
+	root, content, usage, err := readMessagesAnswer(body)
+	if err != nil {
+		return nil, Usage{}, err
 	}
-	root := gjson.Parse(string(body))
-	if root.Get("type").Str == "error" {
-		return nil, Usage{}, fmt.Errorf("convert anthropic response: upstream error: %s", root.Get("error.message").Str)
-	}
-	content := root.Get("content")
-	if !content.IsArray() {
-		return nil, Usage{}, errors.New("convert anthropic response: no content array")
-	}
-	usage := anthropicUsage(root.Get("usage"))
 
 	var ans anthropicAnswer
 	ans.read(content, &meta)

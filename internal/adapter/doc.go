@@ -19,7 +19,8 @@
 //     chat_tool_blocks.go, chat_tools.go, chat_write.go: direction A's request.
 //   - messages_request.go, messages_content.go, messages_tools.go,
 //     messages_write.go: direction B's request.
-//   - chat_response.go, messages_response.go: non-stream answers.
+//   - chat_response.go, messages_response.go: non-stream answers (answer.go: the
+//     first checks both share with responses_answer.go).
 //   - chat_stream.go, messages_stream.go, stream.go: streams, including
 //     what happens to a malformed upstream stream.
 //   - responses.go: the contract of the OpenAI Responses API conversion

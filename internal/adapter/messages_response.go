@@ -1,8 +1,6 @@
 package adapter
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -13,20 +11,11 @@ import (
 // means the upstream sent something that is not a chat completion; the
 // gateway answers 502.
 func ChatToMessagesResponse(body []byte, meta MessagesMeta) ([]byte, Usage, error) {
-	if why := checkUpstream(body); why != "" {
-		return nil, Usage{}, errors.New("convert openai response: body " + why)
+	root, choice, usage, err := readChatAnswer(body)
+	if err != nil {
+		return nil, Usage{}, err
 	}
-	root := gjson.Parse(string(body))
-	if e := root.Get("error"); present(e) {
-		return nil, Usage{}, fmt.Errorf("convert openai response: upstream error: %s", upstreamMessage(502, body))
-	}
-	choices := root.Get("choices")
-	if !choices.IsArray() {
-		return nil, Usage{}, errors.New("convert openai response: no choices array")
-	}
-	choice := choices.Get("0")
 	msg := choice.Get("message")
-	usage := openAIUsage(root.Get("usage"))
 
 	w := jw{b: make([]byte, 0, len(body)+256)}
 	w.open()

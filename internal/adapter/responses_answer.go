@@ -1,9 +1,6 @@
 package adapter
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/tidwall/gjson"
 )
 
@@ -14,20 +11,11 @@ import (
 // An error means the upstream sent something that is not a chat
 // completion; the gateway answers 502.
 func ChatToResponsesResponse(body []byte, meta ResponsesMeta) ([]byte, Usage, error) {
-	if why := checkUpstream(body); why != "" {
-		return nil, Usage{}, errors.New("convert openai response: body " + why)
+	root, choice, usage, err := readChatAnswer(body)
+	if err != nil {
+		return nil, Usage{}, err
 	}
-	root := gjson.Parse(string(body))
-	if e := root.Get("error"); present(e) {
-		return nil, Usage{}, fmt.Errorf("convert openai response: upstream error: %s", upstreamMessage(502, body))
-	}
-	choices := root.Get("choices")
-	if !choices.IsArray() {
-		return nil, Usage{}, errors.New("convert openai response: no choices array")
-	}
-	choice := choices.Get("0")
 	msg := choice.Get("message")
-	usage := openAIUsage(root.Get("usage"))
 
 	var items []*respItem
 	add := func(it *respItem) {
@@ -71,18 +59,10 @@ func ChatToResponsesResponse(body []byte, meta ResponsesMeta) ([]byte, Usage, er
 // (encrypted_content carries the signed block when the client asked for
 // it), runs of text blocks a message, tool_use blocks tool call items.
 func MessagesToResponsesResponse(body []byte, meta ResponsesMeta) ([]byte, Usage, error) {
-	if why := checkUpstream(body); why != "" {
-		return nil, Usage{}, errors.New("convert anthropic response: body " + why)
+	root, content, usage, err := readMessagesAnswer(body)
+	if err != nil {
+		return nil, Usage{}, err
 	}
-	root := gjson.Parse(string(body))
-	if root.Get("type").Str == "error" {
-		return nil, Usage{}, fmt.Errorf("convert anthropic response: upstream error: %s", root.Get("error.message").Str)
-	}
-	content := root.Get("content")
-	if !content.IsArray() {
-		return nil, Usage{}, errors.New("convert anthropic response: no content array")
-	}
-	usage := anthropicUsage(root.Get("usage"))
 
 	var items []*respItem
 	add := func(it *respItem) {
