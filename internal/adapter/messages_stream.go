@@ -124,15 +124,7 @@ func (s *ChatToMessagesStream) toolCall(out []byte, tc gjson.Result) []byte {
 	id := tc.Get("id").Str
 	fn := tc.Get("function")
 	args := fn.Get("arguments").Str
-	var idx int64
-	switch iv := tc.Get("index"); {
-	case iv.Type == gjson.Number:
-		idx = iv.Int()
-	case id != "":
-		idx = int64(len(s.toolBlock)) // a new call without index
-	default:
-		idx = s.lastTool // a continuation without index
-	}
+	idx := toolCallIndex(tc, id, len(s.toolBlock), s.lastTool)
 	_, known := s.toolBlock[idx]
 	if !known || (id != "" && id != s.toolID[idx]) {
 		if !known && id == "" && fn.Get("name").Str == "" && args == "" {

@@ -123,15 +123,7 @@ func (s *ResponsesStream) chatToolCall(tc gjson.Result) {
 	id := tc.Get("id").Str
 	fn := tc.Get("function")
 	args := fn.Get("arguments").Str
-	var idx int64
-	switch iv := tc.Get("index"); {
-	case iv.Type == gjson.Number:
-		idx = iv.Int()
-	case id != "":
-		idx = int64(len(s.byIndex)) // a new call without index
-	default:
-		idx = s.lastIdx // a continuation without index
-	}
+	idx := toolCallIndex(tc, id, len(s.byIndex), s.lastIdx)
 	s.lastIdx = idx
 	it := s.byIndex[idx]
 	if it == nil || (id != "" && id != it.callID) {

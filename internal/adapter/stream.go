@@ -63,3 +63,18 @@ func messagesEventHead(ev sse.Event, started bool) (root gjson.Result, name, why
 	}
 	return root, name, why
 }
+
+// toolCallIndex is the tool call a chat stream's delta.tool_calls entry
+// belongs to: its index; without one, a new call after the seen ones when
+// it has an id, else the last call (a continuation). Some servers omit the
+// index (docs/conversion.md, "Streams").
+func toolCallIndex(tc gjson.Result, id string, seen int, last int64) int64 {
+	switch iv := tc.Get("index"); {
+	case iv.Type == gjson.Number:
+		return iv.Int()
+	case id != "":
+		return int64(seen)
+	default:
+		return last
+	}
+}
