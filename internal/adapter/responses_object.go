@@ -119,6 +119,19 @@ func (it *respItem) sealReasoning(meta *ResponsesMeta) {
 	}
 }
 
+// writeCallName writes a tool call item's call_id, name and, for a tool of
+// a namespace, the namespace the client declared it in.
+func writeCallName(w *jw, it *respItem) {
+	w.key("call_id")
+	w.str(it.callID)
+	w.key("name")
+	w.str(it.name)
+	if it.namespace != "" {
+		w.key("namespace")
+		w.str(it.namespace)
+	}
+}
+
 // writeItem writes the item: full (its content and final status) for the
 // done event and the final object, or as just added (in_progress, empty).
 func writeItem(w *jw, it *respItem, full bool) {
@@ -158,25 +171,11 @@ func writeItem(w *jw, it *respItem, full bool) {
 		} else {
 			w.str("")
 		}
-		w.key("call_id")
-		w.str(it.callID)
-		w.key("name")
-		w.str(it.name)
-		if it.namespace != "" {
-			w.key("namespace")
-			w.str(it.namespace)
-		}
+		writeCallName(w, it)
 	case itemCustom:
 		w.key("type")
 		w.str("custom_tool_call")
-		w.key("call_id")
-		w.str(it.callID)
-		w.key("name")
-		w.str(it.name)
-		if it.namespace != "" {
-			w.key("namespace")
-			w.str(it.namespace)
-		}
+		writeCallName(w, it)
 		w.key("input")
 		if full {
 			w.str(customInput(string(it.args)))
